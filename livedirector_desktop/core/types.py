@@ -1,0 +1,72 @@
+"""Data passed between stages. Plain dataclasses: no behaviour, no imports of ours."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What a reasoner made of a sentence."""
+
+    query: str
+    topic: str = ""
+    visual_concepts: tuple[str, ...] = ()
+    sentiment: str = ""
+    is_filler: bool = False
+
+
+@dataclass(frozen=True)
+class Candidate:
+    asset_id: str
+    title: str
+    score: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"asset_id": self.asset_id, "title": self.title, "score": round(self.score, 4)}
+
+
+@dataclass
+class Decision:
+    """The director's answer for one sentence: a clip to show, or nothing (asset_id None)."""
+
+    text: str
+    query: str
+    asset_id: str | None
+    confidence: float
+    candidates: list[Candidate]
+    path: str  # which route decided: "llm", "fallback", "manual", "error"
+    reason: str  # why this clip or why nothing, in a few words
+    latency_ms: dict[str, float] = field(default_factory=dict)
+    at_ms: float = 0.0  # timeline time the decision applies from
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "query": self.query,
+            "decision": (
+                {"asset_id": self.asset_id, "confidence": round(self.confidence, 4)}
+                if self.asset_id
+                else None
+            ),
+            "candidates": [c.to_json() for c in self.candidates],
+            "path": self.path,
+            "reason": self.reason,
+            "latency_ms": {k: round(v, 2) for k, v in self.latency_ms.items()},
+        }
+
+
+@dataclass(frozen=True)
+class TranscriptEvent:
+    """A recognizer's output: partial text while speaking, final text with word timings."""
+
+    text: str
+    is_final: bool
+    start_ms: float = 0.0
+    end_ms: float = 0.0
+    words: tuple[tuple[str, float, float], ...] = ()
+
+
+def as_dict(obj: Any) -> dict[str, Any]:
+    return asdict(obj)

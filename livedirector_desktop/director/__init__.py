@@ -1,0 +1,1 @@
+"""From a spoken sentence to an on-screen decision."""

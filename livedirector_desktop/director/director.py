@@ -1,0 +1,128 @@
+"""The director: a final sentence in, a Decision out. It never raises and never hangs.
+
+Path of each decision, reported with it:
+  llm       the reasoner's query and the sentence ranked the clips
+  fallback  the reasoner failed, timed out or answered nonsense; the sentence's own
+            words ranked the clips (keyword reasoner + embedding)
+  manual    a pinned or held clip decided
+  error     retrieval itself failed; nothing is shown
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+
+from livedirector_desktop.config import DirectorSettings
+from livedirector_desktop.core.types import Analysis, Decision
+from livedirector_desktop.director.filler import is_filler
+from livedirector_desktop.director.policy import Policy
+from livedirector_desktop.director.reasoner import KeywordReasoner, Reasoner
+from livedirector_desktop.director.retrieval import retrieve
+from livedirector_desktop.library.library import Library
+
+log = logging.getLogger(__name__)
+
+
+class Director:
+    def __init__(
+        self,
+        library: Library,
+        reasoner: Reasoner | None,
+        settings: DirectorSettings | None = None,
+        timeout_ms: float = 1500,
+    ) -> None:
+        self.library = library
+        self.reasoner = reasoner
+        self.fallback = KeywordReasoner()
+        self.settings = settings or DirectorSettings()
+        self.policy = Policy(self.settings)
+        self.timeout_ms = timeout_ms
+        self._lock = threading.RLock()  # policy state is shared by the GUI and the worker
+
+    def _analyze(self, text: str, context: Sequence[str]) -> tuple[Analysis, str, str]:
+        """(analysis, path, why) — the reasoner's, or the fallback's when it fails."""
+        if self.reasoner is None or self.reasoner.name == "keyword":
+            return self.fallback.analyze(text), "fallback", "no LLM configured"
+        if is_filler(text):
+            # Rules are certain here and free; the LLM is not asked.
+            return Analysis(query="", is_filler=True), "llm", ""
+        try:
+            analysis = self.reasoner.analyze(text, context, timeout_ms=self.timeout_ms)
+            if analysis.is_filler and not is_filler(text):
+                # Small models say NONE for too many real topics; the sentence decides.
+                return Analysis(query="", topic="", is_filler=False), "llm", "llm saw no topic"
+            return analysis, "llm", ""
+        except Exception as exc:  # any failure of the reasoner is a reason to fall back
+            log.warning("reasoner failed, falling back: %s", exc)
+            return self.fallback.analyze(text), "fallback", f"llm failed: {exc}"
+
+    def decide(
+        self, text: str, now_ms: float | None = None, context: Sequence[str] = ()
+    ) -> Decision:
+        started = time.perf_counter()
+        now_ms = time.monotonic() * 1e3 if now_ms is None else now_ms
+        latency: dict[str, float] = {}
+        text = " ".join(str(text).split())
+        analysis, path, why = self._analyze(text, context)
+        latency["llm"] = (time.perf_counter() - started) * 1e3
+        query = analysis.query
+        candidates = []
+        if text and not analysis.is_filler:
+            t0 = time.perf_counter()
+            try:
+                candidates = retrieve(
+                    self.library,
+                    text,
+                    query if path == "llm" else "",
+                    self.settings.top_k,
+                    self.settings.query_weight,
+                )
+            except Exception as exc:  # a broken store must not stop the show
+                log.error("retrieval failed: %s", exc)
+                path, why = "error", f"retrieval failed: {exc}"
+            latency["retrieval"] = (time.perf_counter() - t0) * 1e3
+        with self._lock:
+            choice = self.policy.decide(candidates, analysis.is_filler, now_ms)
+        latency["total"] = (time.perf_counter() - started) * 1e3
+        reason = f"{choice.reason}; {why}" if why else choice.reason
+        decision = Decision(
+            text=text,
+            query=query,
+            asset_id=choice.asset_id,
+            confidence=choice.confidence,
+            candidates=candidates,
+            path="manual" if choice.manual else path,
+            reason=reason,
+            latency_ms=latency,
+            at_ms=now_ms,
+        )
+        log.info(
+            "decision path=%s asset_id=%s confidence=%.3f llm_ms=%.1f retrieval_ms=%.1f total_ms=%.1f",
+            decision.path, decision.asset_id, decision.confidence, latency.get("llm", 0),
+            latency.get("retrieval", 0), latency["total"],
+        )
+        return decision
+
+    # Manual control, safe to call from any thread.
+    def pin(self, asset_id: str | None) -> None:
+        with self._lock:
+            self.policy.pin(asset_id)
+
+    def veto(self, asset_id: str, vetoed: bool = True) -> None:
+        with self._lock:
+            self.policy.veto(asset_id, vetoed)
+
+    def hold(self, hold: bool) -> None:
+        with self._lock:
+            self.policy.set_hold(hold)
+
+    def clear(self, now_ms: float | None = None) -> None:
+        with self._lock:
+            self.policy.clear(time.monotonic() * 1e3 if now_ms is None else now_ms)
+
+    def reset(self) -> None:
+        with self._lock:
+            self.policy = Policy(self.settings)

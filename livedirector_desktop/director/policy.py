@@ -1,0 +1,120 @@
+"""What goes on screen, given the ranked candidates and what is on screen now.
+
+Pure logic over timeline milliseconds: the live studio passes the clock, `render` passes
+the media time, tests pass whatever they like.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from livedirector_desktop.config import DirectorSettings
+from livedirector_desktop.core.types import Candidate
+from livedirector_desktop.director.retrieval import stands_out
+
+
+@dataclass
+class Choice:
+    asset_id: str | None
+    confidence: float
+    reason: str
+    manual: bool = False
+
+
+@dataclass
+class PolicyState:
+    on_screen: str | None = None
+    on_screen_since_ms: float = float("-inf")
+    last_change_ms: float = float("-inf")
+    last_shown_ms: dict[str, float] = field(default_factory=dict)
+    pinned: str | None = None
+    vetoed: set[str] = field(default_factory=set)
+    hold: bool = False
+
+
+class Policy:
+    def __init__(self, settings: DirectorSettings) -> None:
+        self.settings = settings
+        self.state = PolicyState()
+
+    def confident(self, candidates: list[Candidate]) -> bool:
+        if not candidates:
+            return False
+        best = candidates[0].score
+        s = self.settings
+        return best >= s.threshold or (
+            best >= s.threshold_low and stands_out(candidates) >= s.min_gap
+        )
+
+    def wanted(self, candidates: list[Candidate], filler: bool) -> Choice:
+        """What this sentence alone asks for, before timing rules."""
+        allowed = [c for c in candidates if c.asset_id not in self.state.vetoed]
+        if filler:
+            return Choice(None, 0.0, "filler, greeting or call to action")
+        if not allowed:
+            return Choice(None, 0.0, "no candidates" if not candidates else "all candidates vetoed")
+        if not self.confident(allowed):
+            return Choice(None, allowed[0].score, "no clip matches well enough")
+        return Choice(allowed[0].asset_id, allowed[0].score, "best match")
+
+    def decide(self, candidates: list[Candidate], filler: bool, now_ms: float) -> Choice:
+        st, s = self.state, self.settings
+        if st.pinned:
+            return self._show(st.pinned, 1.0, "pinned by you", now_ms, manual=True)
+        if st.hold:
+            return Choice(st.on_screen, 1.0 if st.on_screen else 0.0, "held by you", manual=True)
+        want = self.wanted(candidates, filler)
+        if want.asset_id == st.on_screen:
+            return Choice(st.on_screen, want.confidence, want.reason)
+        if st.on_screen in st.vetoed:
+            return self._show(want.asset_id, want.confidence, f"vetoed clip replaced; {want.reason}", now_ms)
+        if st.on_screen and now_ms - st.on_screen_since_ms < s.min_on_screen_ms:
+            return Choice(st.on_screen, 0.0, "kept: minimum time on screen")
+        if now_ms - st.last_change_ms < s.cooldown_ms:
+            return Choice(st.on_screen, 0.0, "kept: cooldown after the last change")
+        if want.asset_id and now_ms - st.last_shown_ms.get(want.asset_id, float("-inf")) < (
+            s.no_repeat_within_ms
+        ):
+            # Shown a moment ago: take the next good clip rather than repeat it.
+            rest = [
+                c for c in candidates
+                if c.asset_id != want.asset_id and c.asset_id not in st.vetoed
+                and now_ms - st.last_shown_ms.get(c.asset_id, float("-inf")) >= s.no_repeat_within_ms
+            ]
+            if rest and self.confident(rest):
+                return self._show(rest[0].asset_id, rest[0].score, "best match not shown recently", now_ms)
+            want = Choice(None, 0.0, "best match was just shown")
+        return self._show(want.asset_id, want.confidence, want.reason, now_ms)
+
+    def _show(
+        self, asset_id: str | None, confidence: float, reason: str, now_ms: float, manual: bool = False
+    ) -> Choice:
+        st = self.state
+        if asset_id != st.on_screen:
+            if st.on_screen:
+                st.last_shown_ms[st.on_screen] = now_ms
+            st.on_screen = asset_id
+            st.on_screen_since_ms = now_ms
+            st.last_change_ms = now_ms
+        if asset_id:
+            st.last_shown_ms[asset_id] = now_ms
+        return Choice(asset_id, confidence, reason, manual)
+
+    # Manual control: always wins over the director.
+    def pin(self, asset_id: str | None) -> None:
+        self.state.pinned = asset_id
+        if asset_id:
+            self.state.vetoed.discard(asset_id)
+
+    def veto(self, asset_id: str, vetoed: bool = True) -> None:
+        (self.state.vetoed.add if vetoed else self.state.vetoed.discard)(asset_id)
+        if vetoed and self.state.pinned == asset_id:
+            self.state.pinned = None
+
+    def set_hold(self, hold: bool) -> None:
+        self.state.hold = hold
+
+    def clear(self, now_ms: float) -> None:
+        """Back to the camera now (Esc in the studio)."""
+        self.state.pinned = None
+        self._show(None, 0.0, "cleared by you", now_ms)

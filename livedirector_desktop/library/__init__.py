@@ -1,0 +1,1 @@
+"""The creator's B-roll library: clips, their metadata and their vectors."""

@@ -1,0 +1,124 @@
+"""An asset (one B-roll clip) and its optional JSON sidecar."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from livedirector_desktop.core.errors import BadInputError
+
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+VIDEO_SUFFIXES = frozenset(
+    {".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi", ".mts", ".m2ts", ".mpg", ".mpeg", ".wmv"}
+)
+
+
+@dataclass
+class Asset:
+    id: str
+    title: str
+    path: str
+    description: str = ""
+    tags: list[str] = field(default_factory=list)
+    category: str = ""
+    sha256: str = ""
+    size_bytes: int = 0
+    mtime_ns: int = 0
+    duration_ms: int = 0
+    width: int = 0
+    height: int = 0
+    fps: float = 0.0
+    has_audio: bool = False
+    thumbnail: str = ""
+
+    def embedding_text(self) -> str:
+        """The text whose vector stands for the clip in search."""
+        parts = [self.title.strip().rstrip(".")]
+        if self.description:
+            parts.append(self.description.strip().rstrip("."))
+        if self.tags:
+            parts.append("Tags: " + ", ".join(self.tags))
+        return ". ".join(parts) + "."
+
+    def to_metadata(self) -> dict[str, str | int | float | bool]:
+        """Flat key/values for the vector store (which holds scalars only)."""
+        meta = asdict(self)
+        meta.pop("id")
+        meta["tags"] = ", ".join(self.tags)
+        return meta
+
+    @classmethod
+    def from_metadata(cls, asset_id: str, meta: dict[str, Any]) -> Asset:
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in meta.items() if k in known}
+        tags = values.get("tags") or ""
+        values["tags"] = [t.strip() for t in tags.split(",") if t.strip()] if tags else []
+        return cls(id=asset_id, **values)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def id_from_stem(stem: str) -> str:
+    """A safe asset id from a file name: spaces and odd characters become dashes."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-._") or "clip"
+    return cleaned[:128]
+
+
+def title_from_stem(stem: str) -> str:
+    words = re.sub(r"[_\-.]+", " ", stem).strip()
+    return words[:1].upper() + words[1:] if words else stem
+
+
+def sidecar_path(video: Path) -> Path:
+    return video.with_suffix(".json")
+
+
+def read_sidecar(path: Path) -> dict[str, Any]:
+    """Validated sidecar fields; raises BadInputError naming the file and the problem."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadInputError(
+            f"sidecar {path} cannot be read: {exc}",
+            "fix the JSON or delete the sidecar to import with the file name as title",
+        ) from exc
+    if not isinstance(data, dict):
+        raise BadInputError(f"sidecar {path} must hold a JSON object, not {type(data).__name__}")
+    out: dict[str, Any] = {}
+    for key in ("id", "title", "description", "category"):
+        if key in data and data[key] is not None:
+            if not isinstance(data[key], str):
+                raise BadInputError(f"sidecar {path}: {key!r} must be a string")
+            out[key] = data[key].strip()
+    if "id" in out and not ID_PATTERN.match(out["id"]):
+        raise BadInputError(
+            f"sidecar {path}: id {out['id']!r} is not usable",
+            "use letters, digits, '.', '_' or '-' (at most 128 characters)",
+        )
+    if "tags" in data and data["tags"] is not None:
+        tags = data["tags"]
+        if isinstance(tags, str):
+            tags = [t for t in tags.split(",")]
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            raise BadInputError(f"sidecar {path}: 'tags' must be a list of strings")
+        out["tags"] = [t.strip() for t in tags if t.strip()]
+    return out
+
+
+def write_sidecar(asset: Asset, path: Path | None = None) -> Path:
+    path = path or sidecar_path(Path(asset.path))
+    body = {
+        "id": asset.id,
+        "title": asset.title,
+        "description": asset.description,
+        "tags": asset.tags,
+        "category": asset.category,
+    }
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path

@@ -1,0 +1,233 @@
+"""Import clips into a library: find, describe, probe, thumbnail, embed, store.
+
+Each clip is reported on its own: a broken file or sidecar is named and skipped and the
+rest go on. Clips are written in small batches, each one Chroma call, and a thumbnail is
+in place before its clip is; an interrupted import leaves only whole clips behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from livedirector_desktop.core.errors import BadInputError
+from livedirector_desktop.library.asset import (
+    VIDEO_SUFFIXES,
+    Asset,
+    id_from_stem,
+    read_sidecar,
+    sidecar_path,
+    title_from_stem,
+)
+from livedirector_desktop.library.library import Library
+from livedirector_desktop.library.probe import probe, write_thumbnail
+
+log = logging.getLogger(__name__)
+
+BATCH = 16
+
+# (clips done, clips total, path being worked on)
+ImportProgress = Callable[[int, int, Path | None], None]
+
+
+@dataclass
+class ImportReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
+    ignored: list[str] = field(default_factory=list)  # not videos, found inside folders
+    seconds: float = 0.0
+    interrupted: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.interrupted
+
+    def to_json(self) -> dict:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "failed": [{"path": p, "error": e} for p, e in self.failed],
+            "ignored": self.ignored,
+            "seconds": round(self.seconds, 3),
+            "interrupted": self.interrupted,
+        }
+
+
+def find_videos(paths: Iterable[Path], report: ImportReport) -> list[Path]:
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if not path.exists():
+            report.failed.append((str(path), "does not exist"))
+        elif path.is_dir():
+
+            def unreadable(err: OSError) -> None:
+                report.failed.append((str(err.filename), f"folder cannot be read: {err.strerror}"))
+
+            if not os.access(path, os.R_OK | os.X_OK):
+                report.failed.append((str(path), "folder cannot be read: permission denied"))
+                continue
+            for folder, dirs, files in os.walk(path, onerror=unreadable):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(files):
+                    if name.startswith("."):
+                        continue
+                    file = Path(folder) / name
+                    if file.suffix.lower() in VIDEO_SUFFIXES:
+                        found.append(file)
+                    elif file.suffix.lower() != ".json":
+                        report.ignored.append(str(file))
+        elif path.suffix.lower() in VIDEO_SUFFIXES:
+            found.append(path)
+        elif path.suffix.lower() == ".json" and path.with_suffix("").exists():
+            continue  # a sidecar named next to its clip
+        else:
+            report.failed.append(
+                (str(path), f"not a video file (expected one of {', '.join(sorted(VIDEO_SUFFIXES))})")
+            )
+    # The same clip named twice (a folder and a file in it) is imported once.
+    unique = list(dict.fromkeys(p.resolve() for p in found))
+    return unique
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _describe(video: Path) -> dict:
+    sidecar = sidecar_path(video)
+    fields = read_sidecar(sidecar) if sidecar.exists() else {}
+    stem = video.stem
+    return {
+        "id": fields.get("id") or id_from_stem(stem),
+        "title": fields.get("title") or title_from_stem(stem),
+        "description": fields.get("description", ""),
+        "tags": fields.get("tags", []),
+        "category": fields.get("category", ""),
+    }
+
+
+def _same_text(asset: Asset, desc: dict) -> bool:
+    return (asset.title, asset.description, asset.tags, asset.category) == (
+        desc["title"],
+        desc["description"],
+        desc["tags"],
+        desc["category"],
+    )
+
+
+def import_paths(
+    library: Library, paths: Iterable[Path], progress: ImportProgress | None = None
+) -> ImportReport:
+    report = ImportReport()
+    started = time.perf_counter()
+    videos = find_videos(paths, report)
+    pending: list[tuple[Asset, str]] = []  # (asset, "added" | "updated")
+    claimed: dict[str, Path] = {}  # ids given out in this run
+
+    def flush() -> None:
+        if pending:
+            library.put([a for a, _ in pending])
+            for asset, kind in pending:
+                getattr(report, kind).append(asset.id)
+                log.info("imported asset_id=%s kind=%s path=%s", asset.id, kind, asset.path)
+            pending.clear()
+
+    try:
+        for done, video in enumerate(videos):
+            if progress:
+                progress(done, len(videos), video)
+            try:
+                item = _import_one(library, video, claimed)
+            except BadInputError as exc:
+                report.failed.append((str(video), exc.message))
+                log.warning("import failed path=%s error=%s", video, exc.message)
+                continue
+            except OSError as exc:
+                report.failed.append((str(video), f"cannot be read: {exc.strerror or exc}"))
+                continue
+            if item is None:
+                report.unchanged.append(claimed_id(claimed, video))
+                continue
+            pending.append(item)
+            if len(pending) >= BATCH:
+                flush()
+        flush()
+    except KeyboardInterrupt:
+        report.interrupted = True
+    if progress:
+        progress(len(videos), len(videos), None)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def claimed_id(claimed: dict[str, Path], video: Path) -> str:
+    return next((i for i, p in claimed.items() if p == video), video.stem)
+
+
+def _import_one(
+    library: Library, video: Path, claimed: dict[str, Path]
+) -> tuple[Asset, str] | None:
+    """The asset to write and whether it is new, or None when the library already has it."""
+    desc = _describe(video)
+    asset_id = desc["id"]
+    if asset_id in claimed and claimed[asset_id] != video:
+        raise BadInputError(
+            f"id {asset_id!r} is already used by {claimed[asset_id]} in this import",
+            "give one of the clips a different id in its sidecar",
+        )
+    claimed[asset_id] = video
+    stat = video.stat()
+    existing = library.get(asset_id)
+    if existing and existing.path != str(video) and Path(existing.path).exists():
+        if existing.size_bytes != stat.st_size or existing.sha256 != _sha256(video):
+            raise BadInputError(
+                f"id {asset_id!r} already belongs to {existing.path}",
+                "rename the clip or give it another id in its sidecar",
+            )
+    # The cheap check first: same file, same size and time, same text: nothing to do.
+    if (
+        existing
+        and existing.path == str(video)
+        and existing.size_bytes == stat.st_size
+        and existing.mtime_ns == stat.st_mtime_ns
+        and _same_text(existing, desc)
+        and library.thumbnail_path(asset_id).exists()
+    ):
+        return None
+    sha = _sha256(video)
+    if existing and existing.sha256 == sha and library.thumbnail_path(asset_id).exists():
+        if _same_text(existing, desc) and existing.path == str(video):
+            if existing.mtime_ns == stat.st_mtime_ns:
+                return None
+        # Same content: keep the probe, take the new text, path and times.
+        updated = replace(existing, path=str(video), mtime_ns=stat.st_mtime_ns, **desc)
+        return (updated, "updated")
+    facts = probe(video)
+    thumb = write_thumbnail(facts.thumbnail_bgr, library.thumbnail_path(asset_id))
+    asset = Asset(
+        path=str(video),
+        sha256=sha,
+        size_bytes=stat.st_size,
+        mtime_ns=stat.st_mtime_ns,
+        duration_ms=facts.duration_ms,
+        width=facts.width,
+        height=facts.height,
+        fps=facts.fps,
+        has_audio=facts.has_audio,
+        thumbnail=str(thumb),
+        **desc,
+    )
+    return (asset, "updated" if existing else "added")

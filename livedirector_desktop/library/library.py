@@ -1,0 +1,106 @@
+"""A library folder: the Chroma index, the thumbnails, and the embedder that fills them."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from livedirector_desktop.core.errors import BadInputError
+from livedirector_desktop.library.asset import Asset
+from livedirector_desktop.library.embeddings import EmbeddingFunction
+from livedirector_desktop.library.store import ChromaStore, Hit, Store
+
+log = logging.getLogger(__name__)
+
+class Library:
+    def __init__(self, root: Path, embedder: EmbeddingFunction, store: Store) -> None:
+        self.root = Path(root)
+        self.embedder = embedder
+        self.store = store
+        self._vectors: dict[str, np.ndarray] = {}  # stored vectors, asked for on every sentence
+
+    @classmethod
+    def open(cls, root: Path, embedder: EmbeddingFunction, chroma_url: str = "") -> Library:
+        root = Path(root).expanduser()
+        if root.exists() and not root.is_dir():
+            raise BadInputError(f"library folder {root} is a file", "give a folder with --library")
+        store = ChromaStore(embedder.name, path=None if chroma_url else root / "chroma", url=chroma_url)
+        return cls(root, embedder, store)
+
+    @property
+    def thumbnails_dir(self) -> Path:
+        return self.root / "thumbnails"
+
+    def thumbnail_path(self, asset_id: str) -> Path:
+        return self.thumbnails_dir / f"{asset_id}.jpg"
+
+    def count(self) -> int:
+        return self.store.count()
+
+    def assets(self) -> list[Asset]:
+        return sorted(self.store.all(), key=lambda a: a.id)
+
+    def get(self, asset_id: str) -> Asset | None:
+        return self.store.get(asset_id)
+
+    def put(self, assets: list[Asset]) -> None:
+        """Embed and write assets in one store call, so a batch lands whole or not at all."""
+        texts = [a.embedding_text() for a in assets]
+        vectors = self.embedder.embed(texts)
+        self.store.upsert(assets, vectors, texts)
+        for asset in assets:
+            self._vectors.pop(asset.id, None)
+
+    def update_metadata(
+        self,
+        asset_id: str,
+        *,
+        title: str | None = None,
+        description: str | None = None,
+        tags: list[str] | None = None,
+        category: str | None = None,
+    ) -> Asset:
+        """Edit what describes a clip; its vector is rebuilt from the new text."""
+        asset = self.get(asset_id)
+        if asset is None:
+            raise BadInputError(f"no asset {asset_id!r} in the library", "see `livedirector library list`")
+        changes = {
+            k: v
+            for k, v in dict(title=title, description=description, tags=tags, category=category).items()
+            if v is not None
+        }
+        updated = replace(asset, **changes)
+        self.put([updated])
+        return updated
+
+    def remove(self, asset_ids: list[str]) -> None:
+        self.store.delete(asset_ids)
+        for asset_id in asset_ids:
+            self._vectors.pop(asset_id, None)
+        for asset_id in asset_ids:
+            self.thumbnail_path(asset_id).unlink(missing_ok=True)
+
+    def search(self, query: str, k: int = 5) -> list[Hit]:
+        if not query.strip():
+            return []
+        started = time.perf_counter()
+        vector = self.embed_query(query)
+        hits = self.store.query(vector, k)
+        log.debug("search query=%r k=%d ms=%.1f", query, k, (time.perf_counter() - started) * 1e3)
+        return hits
+
+    def vectors(self, asset_ids: list[str]) -> np.ndarray:
+        missing = [i for i in asset_ids if i not in self._vectors]
+        if missing:
+            if len(self._vectors) > 20_000:
+                self._vectors.clear()
+            self._vectors.update(zip(missing, self.store.vectors(missing)))
+        return np.stack([self._vectors[i] for i in asset_ids])
+
+    def embed_query(self, text: str) -> np.ndarray:
+        embed_query = getattr(self.embedder, "embed_query", None)
+        return embed_query(text) if embed_query else self.embedder.embed([text])[0]

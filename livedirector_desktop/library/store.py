@@ -1,0 +1,149 @@
+"""Vectors and metadata of assets in Chroma: embedded in the library folder, or a server.
+
+We hand Chroma our own vectors (never its embedding function), so it never tries to
+download a model, and the library records which embedding model built it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import urlparse
+
+import numpy as np
+
+from livedirector_desktop.core.errors import BadInputError, LiveDirectorError
+from livedirector_desktop.library.asset import Asset
+
+log = logging.getLogger(__name__)
+
+COLLECTION = "assets"
+PAGE = 1000
+
+
+@dataclass(frozen=True)
+class Hit:
+    asset: Asset
+    score: float  # cosine similarity, 1 = same direction
+
+
+class Store(Protocol):
+    embedding_model: str
+
+    def count(self) -> int: ...
+    def get(self, asset_id: str) -> Asset | None: ...
+    def get_many(self, ids: Sequence[str]) -> list[Asset]: ...
+    def all(self) -> Iterator[Asset]: ...
+    def upsert(self, assets: Sequence[Asset], vectors: np.ndarray, texts: Sequence[str]) -> None: ...
+    def delete(self, ids: Sequence[str]) -> None: ...
+    def query(self, vector: np.ndarray, k: int) -> list[Hit]: ...
+    def vectors(self, ids: Sequence[str]) -> np.ndarray: ...
+
+
+class ChromaStore:
+    def __init__(self, embedding_model: str, path: Path | None = None, url: str = "") -> None:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        self.embedding_model = embedding_model
+        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        try:
+            if url:
+                parsed = urlparse(url if "://" in url else f"http://{url}")
+                if not parsed.hostname:
+                    raise BadInputError(f"--chroma-url {url!r} has no host", "e.g. http://127.0.0.1:8000")
+                self.client = chromadb.HttpClient(
+                    host=parsed.hostname,
+                    port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+                    ssl=parsed.scheme == "https",
+                    settings=chroma_settings,
+                )
+                self.location = url
+            else:
+                assert path is not None
+                path.mkdir(parents=True, exist_ok=True)
+                self.client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+                self.location = str(path)
+            self.collection = self.client.get_or_create_collection(
+                COLLECTION,
+                metadata={"hnsw:space": "cosine", "embedding_model": embedding_model},
+                embedding_function=None,
+            )
+        except LiveDirectorError:
+            raise
+        except Exception as exc:  # chromadb raises many unrelated types for a bad server/folder
+            where = url or path
+            raise LiveDirectorError(
+                f"cannot open the Chroma library at {where}: {exc}",
+                "is the server running (`chroma run`)?" if url else "is the folder writable?",
+            ) from exc
+        stored = (self.collection.metadata or {}).get("embedding_model")
+        if stored and stored != embedding_model:
+            raise LiveDirectorError(
+                f"library at {self.location} was built with embeddings {stored!r}, "
+                f"not {embedding_model!r}",
+                "switch the embedding model back, or re-import the clips into a new library",
+            )
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    def get(self, asset_id: str) -> Asset | None:
+        found = self.get_many([asset_id])
+        return found[0] if found else None
+
+    def get_many(self, ids: Sequence[str]) -> list[Asset]:
+        if not ids:
+            return []
+        res = self.collection.get(ids=list(ids), include=["metadatas"])
+        return [Asset.from_metadata(i, m or {}) for i, m in zip(res["ids"], res["metadatas"])]
+
+    def all(self) -> Iterator[Asset]:
+        offset = 0
+        while True:
+            res = self.collection.get(include=["metadatas"], limit=PAGE, offset=offset)
+            for asset_id, meta in zip(res["ids"], res["metadatas"]):
+                yield Asset.from_metadata(asset_id, meta or {})
+            if len(res["ids"]) < PAGE:
+                return
+            offset += PAGE
+
+    def upsert(self, assets: Sequence[Asset], vectors: np.ndarray, texts: Sequence[str]) -> None:
+        if not assets:
+            return
+        self.collection.upsert(
+            ids=[a.id for a in assets],
+            embeddings=np.asarray(vectors, dtype=np.float32),
+            metadatas=[a.to_metadata() for a in assets],
+            documents=list(texts),
+        )
+
+    def delete(self, ids: Sequence[str]) -> None:
+        if ids:
+            self.collection.delete(ids=list(ids))
+
+    def query(self, vector: np.ndarray, k: int) -> list[Hit]:
+        n = min(k, self.count())
+        if n <= 0:
+            return []
+        res = self.collection.query(
+            query_embeddings=[np.asarray(vector, dtype=np.float32)],
+            n_results=n,
+            include=["metadatas", "distances"],
+        )
+        return [
+            Hit(Asset.from_metadata(i, m or {}), 1.0 - float(d))
+            for i, m, d in zip(res["ids"][0], res["metadatas"][0], res["distances"][0])
+        ]
+
+    def vectors(self, ids: Sequence[str]) -> np.ndarray:
+        """Stored vectors, one row per id in the order given."""
+        res = self.collection.get(ids=list(ids), include=["embeddings"])
+        by_id = dict(zip(res["ids"], res["embeddings"]))
+        missing = [i for i in ids if i not in by_id]
+        if missing:
+            raise KeyError(f"no vectors for {missing}")
+        return np.asarray([by_id[i] for i in ids], dtype=np.float32)
