@@ -55,7 +55,9 @@ def _version(value: bool) -> None:
 def _root(
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "warning",
     log_json: Annotated[bool, typer.Option(help="Log JSON lines instead of key=value.")] = False,
-    log_file: Annotated[Path | None, typer.Option(help="Also log (info and up) to this file.")] = None,
+    log_file: Annotated[
+        Path | None, typer.Option(help="Also log (info and up) to this file.")
+    ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
@@ -76,17 +78,26 @@ def models_list(json_out: JsonOpt = False) -> None:
     settings = _settings()
     rows = models.status(settings.models_path)
     if json_out:
-        print(json.dumps({
-            "models_dir": str(settings.models_path),
-            "models": [
+        print(
+            json.dumps(
                 {
-                    "name": r.spec.name, "kind": r.spec.kind, "description": r.spec.description,
-                    "present": r.present, "path": str(r.path) if r.path else None,
-                    "size_bytes": r.size_bytes, "install": r.spec.how_to_get,
-                }
-                for r in rows
-            ],
-        }, indent=2))
+                    "models_dir": str(settings.models_path),
+                    "models": [
+                        {
+                            "name": r.spec.name,
+                            "kind": r.spec.kind,
+                            "description": r.spec.description,
+                            "present": r.present,
+                            "path": str(r.path) if r.path else None,
+                            "size_bytes": r.size_bytes,
+                            "install": r.spec.how_to_get,
+                        }
+                        for r in rows
+                    ],
+                },
+                indent=2,
+            )
+        )
         return
     from rich.table import Table
 
@@ -95,7 +106,8 @@ def models_list(json_out: JsonOpt = False) -> None:
         table.add_column(col)
     for r in rows:
         table.add_row(
-            r.spec.name, r.spec.kind,
+            r.spec.name,
+            r.spec.kind,
             "[green]found[/]" if r.present else "[red]missing[/]",
             f"{r.size_bytes / 1e6:.1f} MB" if r.present else "-",
             str(r.path) if r.path else r.spec.how_to_get,
@@ -113,14 +125,24 @@ def models_install(
     url: Annotated[str | None, typer.Option(help="Download from this URL (a mirror).")] = None,
 ) -> None:
     """Install a model into the models folder (download with checksum, or copy)."""
-    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
 
     from livedirector_desktop import models
 
     settings = _settings()
     with Progress(
-        "[progress.description]{task.description}", BarColumn(), DownloadColumn(),
-        TransferSpeedColumn(), TimeRemainingColumn(), console=_console(stderr=True),
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=_console(stderr=True),
         transient=True,
     ) as bar:
         task = bar.add_task(f"installing {name}", total=None)
@@ -155,15 +177,23 @@ def library_import(
 
     lib = _open_library(library, chroma_url)
     with Progress(
-        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-        TimeRemainingColumn(), console=_console(stderr=True), transient=True,
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=_console(stderr=True),
+        transient=True,
         disable=json_out and not sys.stderr.isatty(),
     ) as bar:
         task = bar.add_task("importing", total=None)
 
         def progress(done: int, total: int, path: Path | None) -> None:
-            bar.update(task, completed=done, total=total,
-                       description=f"importing {path.name}" if path else "done")
+            bar.update(
+                task,
+                completed=done,
+                total=total,
+                description=f"importing {path.name}" if path else "done",
+            )
 
         report = import_paths(lib, paths, progress)
     if json_out:
@@ -180,14 +210,18 @@ def library_import(
         if report.ignored:
             con.print(f"ignored {len(report.ignored)} files that are not videos")
     if report.interrupted:
-        _console(stderr=True).print("import interrupted: clips imported so far are kept; run it again to finish")
+        _console(stderr=True).print(
+            "import interrupted: clips imported so far are kept; run it again to finish"
+        )
         raise typer.Exit(130)
     if report.failed:
         raise typer.Exit(1)
 
 
 @library_app.command("list")
-def library_list(library: LibraryOpt = None, chroma_url: ChromaOpt = None, json_out: JsonOpt = False) -> None:
+def library_list(
+    library: LibraryOpt = None, chroma_url: ChromaOpt = None, json_out: JsonOpt = False
+) -> None:
     """Every clip in the library."""
     lib = _open_library(library, chroma_url)
     assets = lib.assets()
@@ -200,8 +234,13 @@ def library_list(library: LibraryOpt = None, chroma_url: ChromaOpt = None, json_
     for col in ("id", "title", "tags", "length", "size"):
         table.add_column(col)
     for a in assets:
-        table.add_row(a.id, a.title, ", ".join(a.tags), f"{a.duration_ms / 1000:.1f} s",
-                      f"{a.width}x{a.height}@{a.fps:g}")
+        table.add_row(
+            a.id,
+            a.title,
+            ", ".join(a.tags),
+            f"{a.duration_ms / 1000:.1f} s",
+            f"{a.width}x{a.height}@{a.fps:g}",
+        )
     _console().print(table)
 
 
@@ -217,10 +256,20 @@ def library_search(
     lib = _open_library(library, chroma_url)
     hits = lib.search(query, k)
     if json_out:
-        print(json.dumps([
-            {"asset_id": h.asset.id, "title": h.asset.title, "score": round(h.score, 4),
-             "path": h.asset.path} for h in hits
-        ], indent=2))
+        print(
+            json.dumps(
+                [
+                    {
+                        "asset_id": h.asset.id,
+                        "title": h.asset.title,
+                        "score": round(h.score, 4),
+                        "path": h.asset.path,
+                    }
+                    for h in hits
+                ],
+                indent=2,
+            )
+        )
         return
     if not hits:
         _console().print("no clips (is the library empty? `livedirector library import FOLDER`)")
@@ -241,8 +290,9 @@ def library_edit(
     """Change a clip's title, description, tags or category; it is re-indexed."""
     lib = _open_library(library, chroma_url)
     tag_list = [t.strip() for t in tags.split(",") if t.strip()] if tags is not None else None
-    asset = lib.update_metadata(asset_id, title=title, description=description, tags=tag_list,
-                                category=category)
+    asset = lib.update_metadata(
+        asset_id, title=title, description=description, tags=tag_list, category=category
+    )
     print(json.dumps(asset.to_json(), indent=2))
 
 
@@ -256,7 +306,9 @@ def library_remove(
     if unknown:
         from livedirector_desktop.core.errors import BadInputError
 
-        raise BadInputError(f"no such clips: {', '.join(unknown)}", "see `livedirector library list`")
+        raise BadInputError(
+            f"no such clips: {', '.join(unknown)}", "see `livedirector library list`"
+        )
     lib.remove(asset_ids)
     print(f"removed {len(asset_ids)} clips")
 
@@ -278,8 +330,12 @@ def library_samples(
     entries = read_catalog(catalog or assets_dir() / "sample_library" / "catalog.json")
     with Progress(console=_console(stderr=True), transient=True) as bar:
         task = bar.add_task("making sample clips", total=len(entries))
-        paths = make_library(entries, out, seconds=seconds,
-                             progress=lambda done, total: bar.update(task, completed=done))
+        paths = make_library(
+            entries,
+            out,
+            seconds=seconds,
+            progress=lambda done, total: bar.update(task, completed=done),
+        )
     print(f"{len(paths)} sample clips in {out}")
 
 
@@ -304,7 +360,9 @@ def _sentences(text: list[str] | None, file: Path | None) -> list[str]:
 @app.command()
 def suggest(
     text: Annotated[list[str] | None, typer.Argument(help="Spoken sentences.")] = None,
-    file: Annotated[Path | None, typer.Option("--file", "-f", help="Sentences, one a line.")] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", "-f", help="Sentences, one a line.")
+    ] = None,
     context: Annotated[
         bool, typer.Option("--context", help="Treat the sentences as one talk, in order.")
     ] = False,
@@ -335,15 +393,22 @@ def suggest(
     for i, sentence in enumerate(sentences):
         if not context:
             director.reset()
-        decision = director.decide(sentence, now_ms=i * step_ms, context=history[-2:] if context else ())
+        decision = director.decide(
+            sentence, now_ms=i * step_ms, context=history[-2:] if context else ()
+        )
         history.append(sentence)
         if json_out:
             print(json.dumps(decision.to_json()), flush=True)
             continue
-        shown = (f"[bold green]{decision.asset_id}[/] ({decision.confidence:.2f})"
-                 if decision.asset_id else "[dim]nothing[/]")
-        con.print(f"[bold]{sentence}[/]\n  -> {shown}  via {decision.path}: {decision.reason}; "
-                  f"query {decision.query!r}; {decision.latency_ms['total']:.0f} ms")
+        shown = (
+            f"[bold green]{decision.asset_id}[/] ({decision.confidence:.2f})"
+            if decision.asset_id
+            else "[dim]nothing[/]"
+        )
+        con.print(
+            f"[bold]{sentence}[/]\n  -> {shown}  via {decision.path}: {decision.reason}; "
+            f"query {decision.query!r}; {decision.latency_ms['total']:.0f} ms"
+        )
         for c in decision.candidates[:3]:
             con.print(f"     {c.score:.3f} {c.asset_id} - {c.title}")
 
@@ -369,7 +434,9 @@ def demo(
         if exc.exit_code:
             raise
     con.rule("3. the director listens to a talk")
-    suggest(None, assets_dir() / "sample_talk.txt", True, None, None, workdir / "library", None, False)
+    suggest(
+        None, assets_dir() / "sample_talk.txt", True, None, None, workdir / "library", None, False
+    )
 
 
 def main() -> None:

@@ -40,7 +40,9 @@ def make_reasoner(settings: Settings, name: str | None = None) -> Reasoner:
     return REASONERS[name]()
 
 
-def make_director(settings: Settings, library: Library, reasoner: Reasoner | None = None) -> Director:
+def make_director(
+    settings: Settings, library: Library, reasoner: Reasoner | None = None
+) -> Director:
     return Director(
         library,
         reasoner if reasoner is not None else make_reasoner(settings),

@@ -12,7 +12,9 @@ from pathlib import Path
 class KeyValueFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         ts = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(record.created))
-        line = f"ts={ts}.{int(record.msecs):03d} level={record.levelname.lower()} logger={record.name} {record.getMessage()}"
+        level = record.levelname.lower()
+        line = f"ts={ts}.{int(record.msecs):03d} level={level} logger={record.name} "
+        line += record.getMessage()
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
         return line

@@ -23,7 +23,7 @@ class EventHub:
         self._handlers: dict[str, list[Handler]] = defaultdict(list)
 
     def subscribe(self, topic: str, handler: Handler) -> Callable[[], None]:
-        """Call handler(topic, payload) for each publish on topic ("*" for all); returns unsubscribe."""
+        """Call handler(topic, payload) on each publish to topic ("*": all); returns unsubscribe."""
         with self._lock:
             self._handlers[topic].append(handler)
 

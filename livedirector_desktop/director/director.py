@@ -100,9 +100,14 @@ class Director:
             at_ms=now_ms,
         )
         log.info(
-            "decision path=%s asset_id=%s confidence=%.3f llm_ms=%.1f retrieval_ms=%.1f total_ms=%.1f",
-            decision.path, decision.asset_id, decision.confidence, latency.get("llm", 0),
-            latency.get("retrieval", 0), latency["total"],
+            "decision path=%s asset_id=%s confidence=%.3f "
+            "llm_ms=%.1f retrieval_ms=%.1f total_ms=%.1f",
+            decision.path,
+            decision.asset_id,
+            decision.confidence,
+            latency.get("llm", 0),
+            latency.get("retrieval", 0),
+            latency["total"],
         )
         return decision
 

@@ -42,16 +42,18 @@ _PATTERNS = [
 _FILLER_RE = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.IGNORECASE)
 
 _FUNCTION_WORDS = frozenset(
-    """a an the and or but so yeah yes no ok okay alright right well um uh uhm erm hmm like
-    you know i me my we our us it its it's this that these those there here is are was were be
-    been being am do does did doing have has had just really actually basically literally kind
-    sort of to in on at for with about as by from up down out over then than too very what
-    which who whom whose when where why how all any some more most much many again now today
-    gonna wanna gotta let let's lets get got go going thing things stuff something anything
-    everything guys everyone everybody folks can could would should will shall may might must
-    not don't dont isn't wasn't i'm im i'll ill i've ive you're youre we're were they they're
-    he she him her his hers them their one two think mean say said tell see look want need
-    moment second minute time bit little lot pretty quite""".split()
+    """
+    a an the and or but so yeah yes no ok okay alright right well um uh uhm erm hmm like you
+    know i me my we our us it its it's this that these those there here is are was were be
+    been being am do does did doing have has had just really actually basically literally
+    kind sort of to in on at for with about as by from up down out over then than too very
+    what which who whom whose when where why how all any some more most much many again now
+    today gonna wanna gotta let let's lets get got go going thing things stuff something
+    anything everything guys everyone everybody folks can could would should will shall may
+    might must not don't dont isn't wasn't i'm im i'll ill i've ive you're youre we're were
+    they they're he she him her his hers them their one two think mean say said tell see
+    look want need moment second minute time bit little lot pretty quite
+    """.split()  # noqa: SIM905
 )
 _WORD_RE = re.compile(r"[a-z][a-z']*")
 

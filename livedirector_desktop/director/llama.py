@@ -111,11 +111,16 @@ class LlamaReasoner:
             raise
         except Exception as exc:  # llama.cpp surfaces C errors as assorted Python types
             raise ReasonerError(f"llama.cpp failed: {exc}") from exc
-        answer = raw.strip().strip(".").strip()
-        if not answer or _GARBAGE.search(answer) or not re.search(r"[A-Za-z]", answer):
-            raise ReasonerError(f"unusable answer {raw!r}")
-        if len(answer.split()) > 16:
-            raise ReasonerError(f"answer too long: {raw!r}")
-        if answer.upper().startswith("NONE"):
-            return Analysis(query="", is_filler=True)
-        return Analysis(query=answer, topic=answer, is_filler=is_filler(text))
+        return parse_answer(raw, text)
+
+
+def parse_answer(raw: str, text: str) -> Analysis:
+    """The model's one line as an Analysis; ReasonerError for anything unusable."""
+    answer = raw.strip().strip(".").strip()
+    if not answer or _GARBAGE.search(answer) or not re.search(r"[A-Za-z]", answer):
+        raise ReasonerError(f"unusable answer {raw!r}")
+    if len(answer.split()) > 16:
+        raise ReasonerError(f"answer too long: {raw!r}")
+    if answer.upper().startswith("NONE"):
+        return Analysis(query="", is_filler=True)
+    return Analysis(query=answer, topic=answer, is_filler=is_filler(text))

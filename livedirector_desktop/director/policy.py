@@ -67,7 +67,9 @@ class Policy:
         if want.asset_id == st.on_screen:
             return Choice(st.on_screen, want.confidence, want.reason)
         if st.on_screen in st.vetoed:
-            return self._show(want.asset_id, want.confidence, f"vetoed clip replaced; {want.reason}", now_ms)
+            return self._show(
+                want.asset_id, want.confidence, f"vetoed clip replaced; {want.reason}", now_ms
+            )
         if st.on_screen and now_ms - st.on_screen_since_ms < s.min_on_screen_ms:
             return Choice(st.on_screen, 0.0, "kept: minimum time on screen")
         if now_ms - st.last_change_ms < s.cooldown_ms:
@@ -77,17 +79,27 @@ class Policy:
         ):
             # Shown a moment ago: take the next good clip rather than repeat it.
             rest = [
-                c for c in candidates
-                if c.asset_id != want.asset_id and c.asset_id not in st.vetoed
-                and now_ms - st.last_shown_ms.get(c.asset_id, float("-inf")) >= s.no_repeat_within_ms
+                c
+                for c in candidates
+                if c.asset_id != want.asset_id
+                and c.asset_id not in st.vetoed
+                and now_ms - st.last_shown_ms.get(c.asset_id, float("-inf"))
+                >= s.no_repeat_within_ms
             ]
             if rest and self.confident(rest):
-                return self._show(rest[0].asset_id, rest[0].score, "best match not shown recently", now_ms)
+                return self._show(
+                    rest[0].asset_id, rest[0].score, "best match not shown recently", now_ms
+                )
             want = Choice(None, 0.0, "best match was just shown")
         return self._show(want.asset_id, want.confidence, want.reason, now_ms)
 
     def _show(
-        self, asset_id: str | None, confidence: float, reason: str, now_ms: float, manual: bool = False
+        self,
+        asset_id: str | None,
+        confidence: float,
+        reason: str,
+        now_ms: float,
+        manual: bool = False,
     ) -> Choice:
         st = self.state
         if asset_id != st.on_screen:

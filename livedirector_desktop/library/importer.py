@@ -91,7 +91,10 @@ def find_videos(paths: Iterable[Path], report: ImportReport) -> list[Path]:
             continue  # a sidecar named next to its clip
         else:
             report.failed.append(
-                (str(path), f"not a video file (expected one of {', '.join(sorted(VIDEO_SUFFIXES))})")
+                (
+                    str(path),
+                    f"not a video file (expected one of {', '.join(sorted(VIDEO_SUFFIXES))})",
+                )
             )
     # The same clip named twice (a folder and a file in it) is imported once.
     unique = list(dict.fromkeys(p.resolve() for p in found))
@@ -158,8 +161,8 @@ def import_paths(
             except OSError as exc:
                 report.failed.append((str(video), f"cannot be read: {exc.strerror or exc}"))
                 continue
-            if item is None:
-                report.unchanged.append(claimed_id(claimed, video))
+            if isinstance(item, str):
+                report.unchanged.append(item)
                 continue
             pending.append(item)
             if len(pending) >= BATCH:
@@ -173,14 +176,8 @@ def import_paths(
     return report
 
 
-def claimed_id(claimed: dict[str, Path], video: Path) -> str:
-    return next((i for i, p in claimed.items() if p == video), video.stem)
-
-
-def _import_one(
-    library: Library, video: Path, claimed: dict[str, Path]
-) -> tuple[Asset, str] | None:
-    """The asset to write and whether it is new, or None when the library already has it."""
+def _import_one(library: Library, video: Path, claimed: dict[str, Path]) -> tuple[Asset, str] | str:
+    """The asset to write and whether it is new, or its id when the library already has it."""
     desc = _describe(video)
     asset_id = desc["id"]
     if asset_id in claimed and claimed[asset_id] != video:
@@ -191,12 +188,16 @@ def _import_one(
     claimed[asset_id] = video
     stat = video.stat()
     existing = library.get(asset_id)
-    if existing and existing.path != str(video) and Path(existing.path).exists():
-        if existing.size_bytes != stat.st_size or existing.sha256 != _sha256(video):
-            raise BadInputError(
-                f"id {asset_id!r} already belongs to {existing.path}",
-                "rename the clip or give it another id in its sidecar",
-            )
+    if (
+        existing
+        and existing.path != str(video)
+        and Path(existing.path).exists()
+        and (existing.size_bytes != stat.st_size or existing.sha256 != _sha256(video))
+    ):
+        raise BadInputError(
+            f"id {asset_id!r} already belongs to {existing.path}",
+            "rename the clip or give it another id in its sidecar",
+        )
     # The cheap check first: same file, same size and time, same text: nothing to do.
     if (
         existing
@@ -206,12 +207,15 @@ def _import_one(
         and _same_text(existing, desc)
         and library.thumbnail_path(asset_id).exists()
     ):
-        return None
+        return asset_id
     sha = _sha256(video)
     if existing and existing.sha256 == sha and library.thumbnail_path(asset_id).exists():
-        if _same_text(existing, desc) and existing.path == str(video):
-            if existing.mtime_ns == stat.st_mtime_ns:
-                return None
+        if (
+            _same_text(existing, desc)
+            and existing.path == str(video)
+            and existing.mtime_ns == stat.st_mtime_ns
+        ):
+            return asset_id
         # Same content: keep the probe, take the new text, path and times.
         updated = replace(existing, path=str(video), mtime_ns=stat.st_mtime_ns, **desc)
         return (updated, "updated")

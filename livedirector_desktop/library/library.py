@@ -16,6 +16,7 @@ from livedirector_desktop.library.store import ChromaStore, Hit, Store
 
 log = logging.getLogger(__name__)
 
+
 class Library:
     def __init__(self, root: Path, embedder: EmbeddingFunction, store: Store) -> None:
         self.root = Path(root)
@@ -28,7 +29,9 @@ class Library:
         root = Path(root).expanduser()
         if root.exists() and not root.is_dir():
             raise BadInputError(f"library folder {root} is a file", "give a folder with --library")
-        store = ChromaStore(embedder.name, path=None if chroma_url else root / "chroma", url=chroma_url)
+        store = ChromaStore(
+            embedder.name, path=None if chroma_url else root / "chroma", url=chroma_url
+        )
         return cls(root, embedder, store)
 
     @property
@@ -67,10 +70,14 @@ class Library:
         """Edit what describes a clip; its vector is rebuilt from the new text."""
         asset = self.get(asset_id)
         if asset is None:
-            raise BadInputError(f"no asset {asset_id!r} in the library", "see `livedirector library list`")
+            raise BadInputError(
+                f"no asset {asset_id!r} in the library", "see `livedirector library list`"
+            )
         changes = {
             k: v
-            for k, v in dict(title=title, description=description, tags=tags, category=category).items()
+            for k, v in dict(
+                title=title, description=description, tags=tags, category=category
+            ).items()
             if v is not None
         }
         updated = replace(asset, **changes)
@@ -98,7 +105,7 @@ class Library:
         if missing:
             if len(self._vectors) > 20_000:
                 self._vectors.clear()
-            self._vectors.update(zip(missing, self.store.vectors(missing)))
+            self._vectors.update(zip(missing, self.store.vectors(missing), strict=True))
         return np.stack([self._vectors[i] for i in asset_ids])
 
     def embed_query(self, text: str) -> np.ndarray:

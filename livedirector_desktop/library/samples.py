@@ -56,15 +56,27 @@ def _frames(entry: dict, width: int, height: int, count: int) -> Iterable[np.nda
         cy = int(height * (0.5 + 0.25 * np.sin(t * 2 * np.pi)))
         cv2.circle(frame, (cx, cy), max(4, height // 8), (255, 255, 255), -1, cv2.LINE_AA)
         cv2.putText(
-            frame, title, (width // 20, height // 6), cv2.FONT_HERSHEY_SIMPLEX, scale,
-            (255, 255, 255), max(1, int(scale * 2)), cv2.LINE_AA,
+            frame,
+            title,
+            (width // 20, height // 6),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            scale,
+            (255, 255, 255),
+            max(1, int(scale * 2)),
+            cv2.LINE_AA,
         )
         yield frame
 
 
 def write_clip(
-    entry: dict, dest: Path, *, width: int = 640, height: int = 360, seconds: float = 3.0,
-    fps: int = 30, audio: bool = False,
+    entry: dict,
+    dest: Path,
+    *,
+    width: int = 640,
+    height: int = 360,
+    seconds: float = 3.0,
+    fps: int = 30,
+    audio: bool = False,
 ) -> Path:
     """One H.264 MP4 for a catalog entry, written under a temporary name then renamed."""
     import av
@@ -103,8 +115,13 @@ def _write_tone(out, stream, seconds: float) -> None:
 
 
 def make_library(
-    catalog: list[dict], out_dir: Path, *, width: int = 640, height: int = 360,
-    seconds: float = 3.0, fps: int = 30,
+    catalog: list[dict],
+    out_dir: Path,
+    *,
+    width: int = 640,
+    height: int = 360,
+    seconds: float = 3.0,
+    fps: int = 30,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Path]:
     """A folder of clips with sidecars; clips already there are kept."""
@@ -115,8 +132,11 @@ def make_library(
             write_clip(entry, dest, width=width, height=height, seconds=seconds, fps=fps)
         write_sidecar(
             Asset(
-                id=entry["id"], title=entry.get("title", entry["id"]), path=str(dest),
-                description=entry.get("description", ""), tags=list(entry.get("tags", [])),
+                id=entry["id"],
+                title=entry.get("title", entry["id"]),
+                path=str(dest),
+                description=entry.get("description", ""),
+                tags=list(entry.get("tags", [])),
                 category=entry.get("category", ""),
             )
         )

@@ -37,7 +37,9 @@ class Store(Protocol):
     def get(self, asset_id: str) -> Asset | None: ...
     def get_many(self, ids: Sequence[str]) -> list[Asset]: ...
     def all(self) -> Iterator[Asset]: ...
-    def upsert(self, assets: Sequence[Asset], vectors: np.ndarray, texts: Sequence[str]) -> None: ...
+    def upsert(
+        self, assets: Sequence[Asset], vectors: np.ndarray, texts: Sequence[str]
+    ) -> None: ...
     def delete(self, ids: Sequence[str]) -> None: ...
     def query(self, vector: np.ndarray, k: int) -> list[Hit]: ...
     def vectors(self, ids: Sequence[str]) -> np.ndarray: ...
@@ -54,7 +56,9 @@ class ChromaStore:
             if url:
                 parsed = urlparse(url if "://" in url else f"http://{url}")
                 if not parsed.hostname:
-                    raise BadInputError(f"--chroma-url {url!r} has no host", "e.g. http://127.0.0.1:8000")
+                    raise BadInputError(
+                        f"--chroma-url {url!r} has no host", "e.g. http://127.0.0.1:8000"
+                    )
                 self.client = chromadb.HttpClient(
                     host=parsed.hostname,
                     port=parsed.port or (443 if parsed.scheme == "https" else 8000),
@@ -99,13 +103,16 @@ class ChromaStore:
         if not ids:
             return []
         res = self.collection.get(ids=list(ids), include=["metadatas"])
-        return [Asset.from_metadata(i, m or {}) for i, m in zip(res["ids"], res["metadatas"])]
+        return [
+            Asset.from_metadata(i, m or {})
+            for i, m in zip(res["ids"], res["metadatas"], strict=True)
+        ]
 
     def all(self) -> Iterator[Asset]:
         offset = 0
         while True:
             res = self.collection.get(include=["metadatas"], limit=PAGE, offset=offset)
-            for asset_id, meta in zip(res["ids"], res["metadatas"]):
+            for asset_id, meta in zip(res["ids"], res["metadatas"], strict=True):
                 yield Asset.from_metadata(asset_id, meta or {})
             if len(res["ids"]) < PAGE:
                 return
@@ -136,13 +143,13 @@ class ChromaStore:
         )
         return [
             Hit(Asset.from_metadata(i, m or {}), 1.0 - float(d))
-            for i, m, d in zip(res["ids"][0], res["metadatas"][0], res["distances"][0])
+            for i, m, d in zip(res["ids"][0], res["metadatas"][0], res["distances"][0], strict=True)
         ]
 
     def vectors(self, ids: Sequence[str]) -> np.ndarray:
         """Stored vectors, one row per id in the order given."""
         res = self.collection.get(ids=list(ids), include=["embeddings"])
-        by_id = dict(zip(res["ids"], res["embeddings"]))
+        by_id = dict(zip(res["ids"], res["embeddings"], strict=True))
         missing = [i for i in ids if i not in by_id]
         if missing:
             raise KeyError(f"no vectors for {missing}")
