@@ -21,29 +21,48 @@ from livedirector_desktop.director.reasoner import ReasonerError
 log = logging.getLogger(__name__)
 
 # Generic examples of how creators talk; none is taken from an evaluation set.
-PROMPT_PREFIX = """You help a video editor pick B-roll. For each sentence a creator says, write a short search phrase describing footage that shows what the sentence is about. Name the concrete thing behind brands, people and places. Write NONE for greetings, filler and calls to action.
-
-Sentence: Apple just announced the new iPhone and the camera is incredible.
-B-roll: new smartphone camera launch
-Sentence: Hey guys, welcome back to another video!
-B-roll: NONE
-Sentence: Messi scored twice in the final last night.
-B-roll: soccer player scoring a goal in a stadium
-Sentence: My grandmother's lasagna recipe takes four hours.
-B-roll: cooking pasta in a home kitchen
-Sentence: Bitcoin dropped below thirty thousand dollars overnight.
-B-roll: cryptocurrency price chart falling
-Sentence: Don't forget to hit the bell so you never miss an upload.
-B-roll: NONE
-Sentence: We hiked up to the summit just as the sun came up.
-B-roll: mountain summit at sunrise
-Sentence: The senator gave a speech about the new climate bill.
-B-roll: politician speaking at a podium
-Sentence: Hmm, okay, give me a second here.
-B-roll: NONE
-Sentence: Tesla's factory in Texas is building more cars than ever.
-B-roll: electric car factory assembly line
-"""
+EXAMPLES = [
+    (
+        "Apple just announced the new iPhone and the camera is incredible.",
+        "new smartphone camera launch",
+    ),
+    ("Hey guys, welcome back to another video!", "NONE"),
+    ("Messi scored twice in the final last night.", "soccer player scoring a goal in a stadium"),
+    ("My grandmother's lasagna recipe takes four hours.", "cooking pasta in a home kitchen"),
+    (
+        "Bitcoin dropped below thirty thousand dollars overnight.",
+        "cryptocurrency price chart falling",
+    ),
+    ("Don't forget to hit the bell so you never miss an upload.", "NONE"),
+    ("We hiked up to the summit just as the sun came up.", "mountain summit at sunrise"),
+    ("The senator gave a speech about the new climate bill.", "politician speaking at a podium"),
+    ("Hmm, okay, give me a second here.", "NONE"),
+    (
+        "Tesla's factory in Texas is building more cars than ever.",
+        "electric car factory assembly line",
+    ),
+    (
+        "Pfizer says the new vaccine trial looks promising.",
+        "scientist with test tubes in a laboratory",
+    ),
+    (
+        "The Yankees need a new pitcher before the playoffs.",
+        "baseball pitcher throwing in a stadium",
+    ),
+    ("My rent went up again and I can barely afford it.", "apartment building for rent"),
+    (
+        "Netflix is raising prices for the third time this year.",
+        "person watching streaming TV on a couch",
+    ),
+]
+INSTRUCTION = (
+    "You help a video editor pick B-roll. For each sentence a creator says, describe in a few "
+    "words the stock footage that would illustrate it: concrete objects, places and actions, "
+    "not names. Name the thing behind brands, people and places. Answer NONE for greetings, "
+    "filler and calls to action."
+)
+# Constant for every call, so llama.cpp reuses its evaluated KV cache for all of it.
+PROMPT_PREFIX = INSTRUCTION + "\n\n" + "".join(f"Sentence: {s}\nB-roll: {a}\n" for s, a in EXAMPLES)
 
 _GARBAGE = re.compile(r"(sentence:|b-roll:|https?://|[{}<>\[\]])", re.IGNORECASE)
 
@@ -55,12 +74,16 @@ class LlamaReasoner:
         self,
         model_path: Path,
         threads: int = 2,
-        n_ctx: int = 1024,
+        n_ctx: int = 2048,
         max_tokens: int = 24,
         warm: bool = True,
     ) -> None:
+        import llama_cpp._logger as llama_logger
         from llama_cpp import Llama
 
+        # llama.cpp reports through this logger even with verbose=False (e.g. Gemma's KV
+        # cache notice); the user's terminal is not the place for it.
+        llama_logger.logger.setLevel(logging.CRITICAL)
         started = time.perf_counter()
         self.model_path = Path(model_path)
         self.max_tokens = max_tokens

@@ -53,8 +53,7 @@ class Library:
     def put(self, assets: list[Asset]) -> None:
         """Embed and write assets in one store call, so a batch lands whole or not at all."""
         texts = [a.embedding_text() for a in assets]
-        vectors = self.embedder.embed(texts)
-        self.store.upsert(assets, vectors, texts)
+        self.store.upsert(assets, self.asset_vectors(assets), texts)
         for asset in assets:
             self._vectors.pop(asset.id, None)
 
@@ -83,6 +82,18 @@ class Library:
         updated = replace(asset, **changes)
         self.put([updated])
         return updated
+
+    def asset_vectors(self, assets: list[Asset]) -> np.ndarray:
+        """Each asset's vector: the normalised mean of its text views, embedded in one batch."""
+        views = [a.embedding_views() for a in assets]
+        flat = self.embedder.embed([v for vs in views for v in vs])
+        out = np.empty((len(assets), flat.shape[1]), dtype=np.float32)
+        row = 0
+        for i, vs in enumerate(views):
+            mean = flat[row : row + len(vs)].mean(axis=0)
+            out[i] = mean / max(float(np.linalg.norm(mean)), 1e-12)
+            row += len(vs)
+        return out
 
     def remove(self, asset_ids: list[str]) -> None:
         self.store.delete(asset_ids)

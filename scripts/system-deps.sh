@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Debian/Ubuntu packages the app and its tests need that a fresh machine lacks.
+# Installs only what is missing; uses sudo when not root.
+set -euo pipefail
+
+PACKAGES=(
+  python3-venv      # the .venv
+  build-essential   # llama-cpp-python compiles from source
+  libportaudio2     # sounddevice fails at import without it
+  ffmpeg            # ffprobe for checking media in tests
+)
+
+if ! command -v dpkg >/dev/null 2>&1; then
+  echo "system-deps: not a Debian-like system; install the equivalents of: ${PACKAGES[*]}" >&2
+  exit 0
+fi
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "system-deps: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
