@@ -439,6 +439,79 @@ def demo(
     )
 
 
+@app.command()
+def render(
+    input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="The recorded talk.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The finished .mp4.")],
+    layout: Annotated[
+        str, typer.Option(help="fullscreen, pip (picture-in-picture) or side-by-side.")
+    ] = "pip",
+    transcript: Annotated[
+        Path | None,
+        typer.Option(help="A timed transcript (.srt, .vtt, .json) instead of recognition."),
+    ] = None,
+    asr_model: Annotated[Path | None, typer.Option(help="A Vosk model folder.")] = None,
+    language: Annotated[str, typer.Option(help="Speech language (picks the Vosk model).")] = "en",
+    resolution: Annotated[
+        str | None, typer.Option(help="720p, 1080p or 2160p (default: as the input).")
+    ] = None,
+    transition_ms: Annotated[float, typer.Option(help="Crossfade length.")] = 500.0,
+    reasoner: Annotated[str | None, typer.Option(help="llama or keyword.")] = None,
+    library: LibraryOpt = None,
+    chroma_url: ChromaOpt = None,
+) -> None:
+    """Render a recorded talk with B-roll: MP4 plus captions, decision timeline and EDL."""
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeRemainingColumn
+
+    from livedirector_desktop.asr.transcript import read_transcript
+    from livedirector_desktop.engine import make_director, make_recognizer
+    from livedirector_desktop.pipeline.render import RenderOptions
+    from livedirector_desktop.pipeline.render import render as run_render
+
+    settings = _settings()
+    if reasoner:
+        settings.reasoner = reasoner
+    opts = RenderOptions(layout=layout, transition_ms=transition_ms, resolution=resolution)
+    cues = read_transcript(transcript) if transcript else None
+    lib = _open_library(library, chroma_url)
+    recognizer = None if cues is not None else make_recognizer(settings, asr_model, language)
+    director = make_director(settings, lib)
+    labels = {"listen": "listening", "direct": "directing", "composite": "rendering"}
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeRemainingColumn(),
+        console=_console(stderr=True),
+        transient=True,
+    ) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(stage: str, done: float, total: float) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(labels.get(stage, stage), total=total or None)
+            bar.update(tasks[stage], completed=done, total=total or None)
+
+        result = run_render(
+            input_path,
+            output,
+            lib,
+            director,
+            recognizer=recognizer,
+            cues=cues,
+            opts=opts,
+            progress=progress,
+        )
+    con = _console()
+    shown = [s for s in result.segments if s.asset_id]
+    con.print(
+        f"wrote {result.output} ({result.frames} frames, {len(result.cues)} sentences, "
+        f"B-roll {len(shown)} times)"
+    )
+    for path in result.sidecars:
+        con.print(f"  {path}")
+
+
 def main() -> None:
     from livedirector_desktop.core.errors import LiveDirectorError
 

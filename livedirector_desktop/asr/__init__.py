@@ -1,0 +1,1 @@
+"""Speech to text: recognizers behind one protocol, fed 16 kHz mono PCM."""

@@ -1,0 +1,160 @@
+"""Timed transcripts: read SRT, WebVTT and JSON words; write SRT and WebVTT captions."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from livedirector_desktop.core.errors import BadInputError
+
+Word = tuple[str, float, float]  # (word, start_ms, end_ms)
+
+
+@dataclass(frozen=True)
+class Cue:
+    text: str
+    start_ms: float
+    end_ms: float
+    words: tuple[Word, ...] = ()
+
+
+_TIME = re.compile(r"(?:(\d+):)?(\d{1,2}):(\d{2})[,.](\d{1,3})")
+_ARROW = re.compile(rf"^\s*({_TIME.pattern})\s*-->\s*({_TIME.pattern})")
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _ms(match: re.Match) -> float:
+    h, m, s, frac = match.groups()
+    return ((int(h or 0) * 60 + int(m)) * 60 + int(s)) * 1000 + int(frac.ljust(3, "0"))
+
+
+def parse_subtitles(text: str, source: str = "transcript") -> list[Cue]:
+    """SRT or WebVTT: blocks of a time line and text lines."""
+    cues: list[Cue] = []
+    lines = text.replace("\r\n", "\n").replace("\ufeff", "").split("\n")
+    i = 0
+    while i < len(lines):
+        m = _ARROW.match(lines[i])
+        if not m:
+            if "-->" in lines[i]:
+                raise BadInputError(f"{source}, line {i + 1}: cannot read the time {lines[i]!r}")
+            i += 1
+            continue
+        times = list(_TIME.finditer(lines[i]))
+        start, end = _ms(times[0]), _ms(times[1])
+        i += 1
+        body = []
+        while i < len(lines) and lines[i].strip():
+            body.append(_TAG.sub("", lines[i]).strip())
+            i += 1
+        words = " ".join(body).strip()
+        if end < start:
+            raise BadInputError(f"{source}: a cue ends before it starts ({words[:40]!r})")
+        if words:
+            cues.append(Cue(words, start, end))
+    return cues
+
+
+def parse_json(data: object, source: str = "transcript") -> list[Cue]:
+    """Either {"segments": [{"text", "start", "end"}]} / a list of those (seconds), or
+    {"words": [{"word", "start", "end"}]} (seconds), grouped into sentences."""
+    if isinstance(data, dict) and "segments" in data:
+        data = data["segments"]
+    if isinstance(data, list):
+        cues = []
+        for n, seg in enumerate(data):
+            try:
+                words = tuple(
+                    (str(w["word"]), float(w["start"]) * 1000, float(w["end"]) * 1000)
+                    for w in seg.get("words", [])
+                )
+                cues.append(
+                    Cue(
+                        str(seg["text"]).strip(),
+                        float(seg["start"]) * 1000,
+                        float(seg["end"]) * 1000,
+                        words,
+                    )
+                )
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                raise BadInputError(
+                    f"{source}: segment {n} needs text, start and end (seconds): {exc}"
+                ) from exc
+        return [c for c in cues if c.text]
+    if isinstance(data, dict) and "words" in data:
+        try:
+            words = [
+                (str(w["word"]), float(w["start"]) * 1000, float(w["end"]) * 1000)
+                for w in data["words"]
+            ]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BadInputError(f"{source}: each word needs word, start and end: {exc}") from exc
+        return group_words(words)
+    raise BadInputError(
+        f"{source}: JSON transcript must hold 'segments' or 'words'",
+        'e.g. {"words": [{"word": "Hello", "start": 0.5, "end": 0.8}]}',
+    )
+
+
+def group_words(words: list[Word], pause_ms: float = 700, max_words: int = 16) -> list[Cue]:
+    """Sentences from timed words: split after . ! ?, at a pause, or when a line gets long."""
+    cues: list[Cue] = []
+    current: list[Word] = []
+    for i, word in enumerate(words):
+        current.append(word)
+        nxt = words[i + 1] if i + 1 < len(words) else None
+        if (
+            nxt is None
+            or word[0].rstrip().endswith((".", "!", "?"))
+            or nxt[1] - word[2] >= pause_ms
+            or len(current) >= max_words
+        ):
+            cues.append(
+                Cue(" ".join(w[0] for w in current), current[0][1], current[-1][2], tuple(current))
+            )
+            current = []
+    return cues
+
+
+def read_transcript(path: Path) -> list[Cue]:
+    """Cues from an .srt, .vtt or .json file; BadInputError naming the file otherwise."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInputError(f"cannot read transcript {path}: {exc}") from exc
+    if path.suffix.lower() == ".json":
+        try:
+            cues = parse_json(json.loads(text), str(path))
+        except json.JSONDecodeError as exc:
+            raise BadInputError(f"transcript {path} is not valid JSON: {exc}") from exc
+    elif path.suffix.lower() in (".srt", ".vtt"):
+        cues = parse_subtitles(text, str(path))
+    else:
+        raise BadInputError(f"transcript {path}: unknown format", "use .srt, .vtt or .json")
+    if not cues:
+        raise BadInputError(f"transcript {path} holds no timed text", "is it empty?")
+    return sorted(cues, key=lambda c: c.start_ms)
+
+
+def _stamp(ms: float, sep: str) -> str:
+    ms = max(0, round(ms))
+    h, rest = divmod(ms, 3_600_000)
+    m, rest = divmod(rest, 60_000)
+    s, ms = divmod(rest, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
+
+
+def to_srt(cues: list[Cue]) -> str:
+    return "".join(
+        f"{n}\n{_stamp(c.start_ms, ',')} --> {_stamp(c.end_ms, ',')}\n{c.text}\n\n"
+        for n, c in enumerate(cues, 1)
+    )
+
+
+def to_vtt(cues: list[Cue]) -> str:
+    return "WEBVTT\n\n" + "".join(
+        f"{_stamp(c.start_ms, '.')} --> {_stamp(c.end_ms, '.')}\n{c.text}\n\n" for c in cues
+    )

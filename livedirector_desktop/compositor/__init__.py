@@ -1,0 +1,1 @@
+"""What the program output looks like: the scene model, and the CPU compositor that draws it."""

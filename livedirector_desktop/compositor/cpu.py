@@ -1,0 +1,122 @@
+"""The CPU compositor: draws a SceneState into an I420 (yuv420p) frame with uint8 + OpenCV.
+
+Frames stay in the encoder's own format from decode to encode: no RGB round trip, no
+float per pixel. A camera-only instant costs nothing here (the caller passes the decoded
+frame through); B-roll costs a resize per plane, a paste, and a blend during crossfades.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+
+from livedirector_desktop.compositor.scene import Layer, SceneState, Shot
+from livedirector_desktop.core.geometry import fit_size
+
+BLACK_Y, BLACK_UV = 16, 128
+
+
+def planes(i420: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Views of Y, U, V in an array shaped (height * 3 / 2, width), as PyAV gives it."""
+    y = i420[:height]
+    chroma = i420[height:].reshape(2, height // 2, width // 2)
+    return y, chroma[0], chroma[1]
+
+
+def black(width: int, height: int) -> np.ndarray:
+    frame = np.empty((height * 3 // 2, width), dtype=np.uint8)
+    frame[:height] = BLACK_Y
+    frame[height:] = BLACK_UV
+    return frame
+
+
+def _resize_plane(plane: np.ndarray, w: int, h: int) -> np.ndarray:
+    if plane.shape[1] == w and plane.shape[0] == h:
+        return plane
+    shrinking = w < plane.shape[1]
+    return cv2.resize(
+        plane, (w, h), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
+    )
+
+
+def draw_into(
+    dst: np.ndarray,
+    dst_w: int,
+    dst_h: int,
+    src: np.ndarray,
+    src_w: int,
+    src_h: int,
+    rect: tuple[int, int, int, int],
+    fit: str,
+) -> None:
+    """Scale src (I420) into rect of dst (I420), keeping its aspect: bars or crop."""
+    x, y, w, h = rect
+    fw, fh = fit_size(src_w, src_h, w, h, fit)
+    d_planes = planes(dst, dst_w, dst_h)
+    s_planes = planes(src, src_w, src_h)
+    for n, (dp, sp) in enumerate(zip(d_planes, s_planes, strict=True)):
+        k = 1 if n == 0 else 2  # chroma is half size
+        bx, by, bw, bh = x // k, y // k, w // k, h // k
+        pw, ph = fw // k, fh // k
+        scaled = _resize_plane(sp, pw, ph)
+        if fit == "contain":
+            dp[by : by + bh, bx : bx + bw] = BLACK_Y if n == 0 else BLACK_UV
+            ox, oy = bx + (bw - pw) // 2, by + (bh - ph) // 2
+            dp[oy : oy + ph, ox : ox + pw] = scaled
+        else:  # cover: crop the centre of the scaled picture
+            cx, cy = (pw - bw) // 2, (ph - bh) // 2
+            dp[by : by + bh, bx : bx + bw] = scaled[cy : cy + bh, cx : cx + bw]
+
+
+# Returns the B-roll frame (I420 array, width, height) of a shot, or None if unavailable.
+BrollFetcher = Callable[[Shot], "tuple[np.ndarray, int, int] | None"]
+
+
+class CpuCompositor:
+    def __init__(self, width: int, height: int, layout_name: str) -> None:
+        if width % 2 or height % 2:
+            raise ValueError("output width and height must be even")
+        self.width, self.height = width, height
+        self.layout_name = layout_name
+
+    def draw_shot(
+        self,
+        shot: Shot,
+        camera: np.ndarray,
+        cam_w: int,
+        cam_h: int,
+        broll: tuple[np.ndarray, int, int] | None,
+    ) -> np.ndarray:
+        layers: tuple[Layer, ...] = shot.layers(self.layout_name)
+        if shot.asset_id is not None and broll is None:
+            layers = Shot(None, -1).layers(self.layout_name)  # clip unreadable: camera
+        if (
+            len(layers) == 1
+            and layers[0].role == "camera"
+            and (cam_w, cam_h) == (self.width, self.height)
+        ):
+            return camera
+        out = black(self.width, self.height)
+        for layer in layers:
+            rect = layer.rect.pixels(self.width, self.height)
+            if layer.role == "camera":
+                draw_into(out, self.width, self.height, camera, cam_w, cam_h, rect, layer.fit)
+            elif broll is not None:
+                frame, bw, bh = broll
+                draw_into(out, self.width, self.height, frame, bw, bh, rect, layer.fit)
+        return out
+
+    def draw(
+        self, state: SceneState, camera: np.ndarray, cam_w: int, cam_h: int, fetch: BrollFetcher
+    ) -> np.ndarray:
+        to = self.draw_shot(
+            state.to, camera, cam_w, cam_h, fetch(state.to) if state.to.asset_id else None
+        )
+        if not state.in_transition:
+            return to
+        frm = self.draw_shot(
+            state.frm, camera, cam_w, cam_h, fetch(state.frm) if state.frm.asset_id else None
+        )
+        return cv2.addWeighted(to, state.alpha, frm, 1.0 - state.alpha, 0.0)

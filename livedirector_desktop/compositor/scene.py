@@ -1,0 +1,140 @@
+"""The scene model: layouts as rectangles, a timeline of segments, crossfades as alpha.
+
+Defined once here and drawn by two compositors: the CPU one (render, recording, tests)
+and the OpenGL preview in the studio. Everything is in output-relative units (0..1), so
+one scene serves any resolution.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+
+from livedirector_desktop.core.errors import BadInputError
+
+
+@dataclass(frozen=True)
+class Rect:
+    x: float
+    y: float
+    w: float
+    h: float
+
+    def pixels(self, width: int, height: int) -> tuple[int, int, int, int]:
+        """Even-aligned pixel rectangle (chroma planes are half size)."""
+
+        def even(v: float) -> int:
+            return round(v / 2) * 2
+
+        x, y = even(self.x * width), even(self.y * height)
+        w = min(even(self.w * width), width - x)
+        h = min(even(self.h * height), height - y)
+        return x, y, max(w, 2), max(h, 2)
+
+
+@dataclass(frozen=True)
+class Layer:
+    role: str  # "camera" or "broll"
+    rect: Rect
+    fit: str  # "contain" (whole picture, bars around) or "cover" (fills, edges cropped)
+
+
+FULL = Rect(0.0, 0.0, 1.0, 1.0)
+CAMERA_ONLY = (Layer("camera", FULL, "cover"),)
+
+# Layers are drawn in order, later ones on top.
+LAYOUTS: dict[str, tuple[Layer, ...]] = {
+    "fullscreen": (Layer("broll", FULL, "contain"),),
+    "pip": (
+        Layer("broll", FULL, "contain"),
+        Layer("camera", Rect(0.70, 0.68, 0.27, 0.27), "cover"),
+    ),
+    "side-by-side": (
+        Layer("camera", Rect(0.0, 0.0, 0.5, 1.0), "cover"),
+        Layer("broll", Rect(0.5, 0.0, 0.5, 1.0), "contain"),
+    ),
+}
+
+
+def layout(name: str) -> tuple[Layer, ...]:
+    try:
+        return LAYOUTS[name]
+    except KeyError:
+        raise BadInputError(
+            f"unknown layout {name!r}", f"use one of: {', '.join(LAYOUTS)}"
+        ) from None
+
+
+@dataclass(frozen=True)
+class Segment:
+    """From start_ms (inclusive) to end_ms the program shows asset_id (None: the camera)."""
+
+    start_ms: float
+    end_ms: float
+    asset_id: str | None
+    confidence: float = 0.0
+    text: str = ""
+    path: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Shot:
+    """One look of the program: which clip (or none) under which layout."""
+
+    asset_id: str | None
+    segment_index: int  # which segment it belongs to: B-roll time runs from its start
+
+    def layers(self, layout_name: str) -> tuple[Layer, ...]:
+        return CAMERA_ONLY if self.asset_id is None else layout(layout_name)
+
+
+@dataclass(frozen=True)
+class SceneState:
+    """What to draw at one instant: `to` blended over `frm` with `alpha` (1 = only `to`)."""
+
+    frm: Shot
+    to: Shot
+    alpha: float
+
+    @property
+    def in_transition(self) -> bool:
+        return self.alpha < 1.0
+
+
+class Timeline:
+    """Segments in time order, gaps are camera; answers "what is on screen at t?"."""
+
+    def __init__(self, segments: list[Segment], transition_ms: float = 500.0) -> None:
+        self.segments = sorted(
+            (s for s in segments if s.end_ms > s.start_ms), key=lambda s: s.start_ms
+        )
+        self.transition_ms = max(0.0, transition_ms)
+        self._starts = [s.start_ms for s in self.segments]
+        self._edges = sorted({e for s in self.segments for e in (s.start_ms, s.end_ms)})
+
+    def shot_at(self, t_ms: float) -> Shot:
+        i = bisect.bisect_right(self._starts, t_ms) - 1
+        if i >= 0 and t_ms < self.segments[i].end_ms:
+            return Shot(self.segments[i].asset_id, i)
+        return Shot(None, -1)
+
+    def state_at(self, t_ms: float) -> SceneState:
+        now = self.shot_at(t_ms)
+        if self.transition_ms <= 0:
+            return SceneState(now, now, 1.0)
+        # The last change at or before t: a segment start, or the end of one (back to camera).
+        boundary = self._last_change_at_or_before(t_ms)
+        if boundary is None or t_ms - boundary >= self.transition_ms:
+            return SceneState(now, now, 1.0)
+        before = self.shot_at(boundary - 1e-6)
+        if before.asset_id == now.asset_id:
+            return SceneState(now, now, 1.0)
+        return SceneState(before, now, (t_ms - boundary) / self.transition_ms)
+
+    def _last_change_at_or_before(self, t_ms: float) -> float | None:
+        i = bisect.bisect_right(self._edges, t_ms) - 1
+        return self._edges[i] if i >= 0 else None
+
+    def broll_segments(self) -> list[Segment]:
+        return [s for s in self.segments if s.asset_id]

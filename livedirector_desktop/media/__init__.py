@@ -1,0 +1,1 @@
+"""Media sources: decoding files (PyAV); cameras and microphones come with the studio."""

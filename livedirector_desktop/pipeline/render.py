@@ -1,0 +1,366 @@
+"""`livedirector render`: a recorded talk in, the finished video with B-roll out.
+
+Stages, each a plain function over plain data, shared with the live studio:
+  listen     audio -> resampler -> recognizer (or a timed transcript) -> sentences (Cues)
+  direct     each sentence -> Director -> Decision -> a Timeline of Segments
+  composite  video frames + Timeline -> CPU compositor (scene model) -> H.264, audio copied
+  sidecars   captions (SRT, WebVTT), decision timeline (JSON), edit list (CMX3600 EDL)
+B-roll of a sentence starts with the sentence here: the whole talk is known before the
+first frame is drawn. Live, it can only start once the sentence has been heard.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+from livedirector_desktop.asr.audio import Resampler
+from livedirector_desktop.asr.recognizer import Recognizer
+from livedirector_desktop.asr.transcript import Cue, group_words
+from livedirector_desktop.compositor.scene import Segment, Timeline, layout
+from livedirector_desktop.core.errors import BadInputError, LiveDirectorError
+from livedirector_desktop.director.director import Director
+from livedirector_desktop.library.library import Library
+from livedirector_desktop.media.files import (
+    ClipSource,
+    TalkInfo,
+    iter_audio,
+    open_media,
+    probe_talk,
+)
+from livedirector_desktop.recorder.sidecars import write_sidecars
+from livedirector_desktop.recorder.writer import Mp4Writer
+
+log = logging.getLogger(__name__)
+
+RESOLUTIONS = {"720p": 720, "1080p": 1080, "2160p": 2160}
+
+# (stage, done, total): stages are "listen", "direct", "composite"
+Progress = Callable[[str, float, float], None]
+
+
+@dataclass
+class RenderOptions:
+    layout: str = "pip"
+    transition_ms: float = 500.0
+    resolution: str | None = None
+    max_on_screen_ms: float = 10_000.0
+    crf: int = 20
+    preset: str = "veryfast"
+    chunk_ms: float = 200.0  # audio handed to the recognizer at a time
+
+
+@dataclass
+class RenderResult:
+    output: Path
+    sidecars: list[Path]
+    cues: list[Cue]
+    segments: list[Segment]
+    frames: int
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def output_size(info: TalkInfo, resolution: str | None) -> tuple[int, int]:
+    if resolution is None:
+        return info.width // 2 * 2, info.height // 2 * 2
+    if resolution not in RESOLUTIONS:
+        raise BadInputError(
+            f"unknown resolution {resolution!r}", f"use one of: {', '.join(RESOLUTIONS)}"
+        )
+    height = RESOLUTIONS[resolution]
+    width = round(info.width * height / info.height / 2) * 2
+    return width, height
+
+
+def listen(
+    info: TalkInfo,
+    recognizer: Recognizer,
+    chunk_ms: float = 200.0,
+    progress: Progress | None = None,
+) -> list[Cue]:
+    """The talk's sentences, recognized from its audio in real-time-sized chunks."""
+    resampler = Resampler()
+    chunk = int(16 * chunk_ms)
+    finals = []
+    buffered = []
+    pending = 0
+
+    def feed(pcm) -> None:
+        for event in recognizer.accept(pcm):
+            if event.is_final:
+                finals.append(event)
+
+    for samples, rate, t_ms in iter_audio(info.path):
+        pcm = resampler.push(samples, rate)
+        buffered.append(pcm)
+        pending += len(pcm)
+        if pending >= chunk:
+            import numpy as np
+
+            data = np.concatenate(buffered)
+            for start in range(0, len(data) - chunk + 1, chunk):
+                feed(data[start : start + chunk])
+            rest = data[(len(data) // chunk) * chunk :]
+            buffered, pending = [rest], len(rest)
+            if progress:
+                progress("listen", t_ms, info.duration_ms)
+    import numpy as np
+
+    tail = np.concatenate([*buffered, resampler.flush()])
+    if len(tail):
+        feed(tail)
+    finals.extend(e for e in recognizer.finish() if e.is_final)
+    cues: list[Cue] = []
+    for event in finals:
+        if event.words:
+            cues.extend(group_words(list(event.words), pause_ms=500))
+        elif event.text:
+            cues.append(Cue(event.text, event.start_ms, event.end_ms))
+    return cues
+
+
+def direct(
+    cues: list[Cue],
+    director: Director,
+    duration_ms: float,
+    opts: RenderOptions,
+    progress: Progress | None = None,
+) -> list[Segment]:
+    """Ask the director about each sentence, in order, and lay the answers on a timeline."""
+    segments: list[Segment] = []
+    current: Segment | None = None
+    history: list[str] = []
+    for n, cue in enumerate(cues):
+        if cue.start_ms >= duration_ms:
+            break
+        decision = director.decide(cue.text, now_ms=cue.start_ms, context=history[-2:])
+        history.append(cue.text)
+        if progress:
+            progress("direct", n + 1, len(cues))
+        if current is not None and decision.reason.startswith("kept"):
+            # Held only by the minimum time on screen: it goes when that time is up.
+            end = max(cue.start_ms, current.start_ms + director.settings.min_on_screen_ms)
+            segments.append(_with_end(current, min(end, duration_ms)))
+            current = None
+            continue
+        if current is not None and (
+            decision.asset_id != current.asset_id
+            or cue.start_ms >= current.start_ms + opts.max_on_screen_ms
+        ):
+            end = min(cue.start_ms, current.start_ms + opts.max_on_screen_ms)
+            segments.append(_with_end(current, end))
+            current = None
+        if current is None and decision.asset_id:
+            current = Segment(
+                cue.start_ms,
+                duration_ms,
+                decision.asset_id,
+                decision.confidence,
+                cue.text,
+                decision.path,
+                decision.reason,
+            )
+    if current is not None:
+        segments.append(
+            _with_end(current, min(duration_ms, current.start_ms + opts.max_on_screen_ms))
+        )
+    return [s for s in segments if s.end_ms - s.start_ms >= 200]
+
+
+def _with_end(segment: Segment, end_ms: float) -> Segment:
+    return Segment(
+        segment.start_ms,
+        end_ms,
+        segment.asset_id,
+        segment.confidence,
+        segment.text,
+        segment.path,
+        segment.reason,
+    )
+
+
+class _BrollFeed:
+    """Opens each segment's clip when it is first needed and closes it once it is past."""
+
+    def __init__(self, timeline: Timeline, library: Library, max_w: int, max_h: int) -> None:
+        self.timeline, self.library = timeline, library
+        self.max_w, self.max_h = max_w, max_h
+        self.sources: dict[int, ClipSource] = {}
+        self.paths: dict[str, str] = {}
+        self.t_ms = 0.0
+
+    def __call__(self, shot):
+        source = self.sources.get(shot.segment_index)
+        if source is None:
+            asset_id = shot.asset_id
+            if asset_id not in self.paths:
+                asset = self.library.get(asset_id)
+                self.paths[asset_id] = asset.path if asset else ""
+            source = ClipSource(Path(self.paths[asset_id]), self.max_w, self.max_h)
+            self.sources[shot.segment_index] = source
+        segment = self.timeline.segments[shot.segment_index]
+        return source.frame_at(self.t_ms - segment.start_ms)
+
+    def release_before(self, t_ms: float) -> None:
+        for index in list(self.sources):
+            if self.timeline.segments[index].end_ms + self.timeline.transition_ms < t_ms:
+                self.sources.pop(index).close()
+
+    def close(self) -> None:
+        for source in self.sources.values():
+            source.close()
+        self.sources.clear()
+
+
+def composite(
+    info: TalkInfo,
+    segments: list[Segment],
+    library: Library,
+    output: Path,
+    opts: RenderOptions,
+    progress: Progress | None = None,
+) -> Mp4Writer:
+    """Draw every frame and encode it; returns the writer, still open (the caller closes)."""
+    import av
+
+    from livedirector_desktop.compositor.cpu import CpuCompositor
+
+    width, height = output_size(info, opts.resolution)
+    timeline = Timeline(segments, opts.transition_ms)
+    broll_layer = next(la for la in layout(opts.layout) if la.role == "broll")
+    _, _, bw, bh = broll_layer.rect.pixels(width, height)
+    feed = _BrollFeed(timeline, library, bw, bh)
+    compositor = CpuCompositor(width, height, opts.layout)
+    expected_frames = max(1, int(info.duration_ms * float(info.fps) / 1000))
+    with open_media(info.path) as container:
+        vstream, astream = container.streams.video[0], container.streams.audio[0]
+        vstream.thread_type = "AUTO"
+        tb = vstream.time_base
+        start = vstream.start_time or 0
+        writer = Mp4Writer(
+            output,
+            width,
+            height,
+            info.fps,
+            video_time_base=tb,
+            audio_template=astream,
+            audio_rate_hz=info.audio_rate_hz or 48000,
+            crf=opts.crf,
+            preset=opts.preset,
+        )
+        frames = 0
+        try:
+            for packet in container.demux(vstream, astream):
+                if packet.stream.type == "audio":
+                    if writer.copy_audio:
+                        writer.write_audio_packet(packet)
+                    else:
+                        for aframe in packet.decode():
+                            writer.write_audio_frame(aframe)
+                    continue
+                for frame in packet.decode():
+                    t_ms = float((frame.pts - start) * tb * 1000) if frame.pts is not None else 0.0
+                    state = timeline.state_at(t_ms)
+                    if state.to.asset_id is None and not state.in_transition:
+                        writer.write_frame(frame)  # the camera as it is: the encoder scales
+                    else:
+                        feed.t_ms = t_ms
+                        camera = frame.reformat(width=width, height=height, format="yuv420p")
+                        image = compositor.draw(state, camera.to_ndarray(), width, height, feed)
+                        writer.write_i420(image, frame.pts)
+                    frames += 1
+                    if frames % 30 == 0:
+                        feed.release_before(t_ms)
+                        if progress:
+                            progress("composite", frames, expected_frames)
+        except av.error.FFmpegError as exc:
+            writer.abort()
+            raise BadInputError(
+                f"{info.path}: decoding failed at frame {frames} ({exc})",
+                "the file is corrupt or truncated",
+            ) from exc
+        except BaseException:
+            writer.abort()
+            raise
+        finally:
+            feed.close()
+    if frames == 0:
+        writer.abort()
+        raise BadInputError(f"{info.path}: no video frame could be decoded")
+    if progress:
+        progress("composite", expected_frames, expected_frames)
+    return writer
+
+
+def render(
+    input_path: Path,
+    output: Path,
+    library: Library,
+    director: Director,
+    *,
+    recognizer: Recognizer | None = None,
+    cues: list[Cue] | None = None,
+    opts: RenderOptions | None = None,
+    progress: Progress | None = None,
+) -> RenderResult:
+    """The whole job. Nothing appears at `output` unless it is complete."""
+    opts = opts or RenderOptions()
+    layout(opts.layout)  # unknown layouts fail before any work
+    output = Path(output)
+    if output.suffix.lower() != ".mp4":
+        raise BadInputError(f"output {output} must end in .mp4")
+    if output.resolve() == Path(input_path).resolve():
+        raise BadInputError("the output would overwrite the input", "choose another file name")
+    info = probe_talk(input_path)
+    if library.count() == 0:
+        raise BadInputError(
+            f"the library at {library.root} is empty",
+            "import clips first: livedirector library import FOLDER",
+        )
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    if cues is None:
+        if recognizer is None:
+            raise LiveDirectorError("render needs a recognizer or a transcript")
+        cues = listen(info, recognizer, opts.chunk_ms, progress)
+    timings["listen"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    director.reset()
+    segments = direct(cues, director, info.duration_ms, opts, progress)
+    timings["direct"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    writer = composite(info, segments, library, output, opts, progress)
+    timings["composite"] = time.perf_counter() - t0
+    assets = {}
+    for s in segments:
+        if s.asset_id and s.asset_id not in assets:
+            asset = library.get(s.asset_id)
+            assets[s.asset_id] = {"title": asset.title, "path": asset.path} if asset else {}
+    meta = {
+        "input": str(info.path),
+        "output": str(output),
+        "layout": opts.layout,
+        "transition_ms": opts.transition_ms,
+        "duration_ms": round(info.duration_ms, 1),
+        "sentences": len(cues),
+    }
+    try:
+        sidecars = write_sidecars(
+            output,
+            cues,
+            segments,
+            assets,
+            meta,
+            info.path.name,
+            info.duration_ms,
+            Fraction(info.fps),
+        )
+    except OSError as exc:
+        writer.abort()
+        raise LiveDirectorError(f"could not write the sidecars of {output}: {exc}") from exc
+    writer.close()
+    return RenderResult(output, sidecars, cues, segments, writer.frames_written, timings)

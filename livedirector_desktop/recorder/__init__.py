@@ -1,0 +1,1 @@
+"""Writing results: the video file and its sidecars (captions, decision timeline, EDL)."""

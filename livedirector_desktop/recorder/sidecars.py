@@ -1,0 +1,109 @@
+"""Files written beside a video: captions (SRT, WebVTT), the decision timeline (JSON), and a
+CMX3600 edit decision list a video editor can import to fix the choices afterwards."""
+
+from __future__ import annotations
+
+import json
+import os
+from fractions import Fraction
+from pathlib import Path
+
+from livedirector_desktop.asr.transcript import Cue, to_srt, to_vtt
+from livedirector_desktop.compositor.scene import Segment
+
+
+def write_atomic(path: Path, text: str) -> Path:
+    tmp = path.with_name(f".{path.name}.partial")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def timeline_json(segments: list[Segment], assets: dict[str, dict], meta: dict) -> dict:
+    return {
+        **meta,
+        "segments": [
+            {
+                "start_ms": round(s.start_ms, 1),
+                "end_ms": round(s.end_ms, 1),
+                "asset_id": s.asset_id,
+                "title": assets.get(s.asset_id or "", {}).get("title"),
+                "clip_path": assets.get(s.asset_id or "", {}).get("path"),
+                "confidence": round(s.confidence, 4),
+                "text": s.text,
+                "path": s.path,
+                "reason": s.reason,
+            }
+            for s in segments
+            if s.asset_id
+        ],
+    }
+
+
+def _timecode(ms: float, fps: Fraction) -> str:
+    """Non-drop-frame timecode at the nominal integer rate."""
+    nominal = max(1, round(float(fps)))
+    frames = round(ms * nominal / 1000)
+    f = frames % nominal
+    s = frames // nominal
+    return f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}:{f:02d}"
+
+
+def edl(
+    title: str,
+    source_name: str,
+    segments: list[Segment],
+    assets: dict[str, dict],
+    duration_ms: float,
+    fps: Fraction,
+) -> str:
+    """The cut as one video track: the talk, cut away to B-roll for each decided segment.
+
+    CMX3600 has one video track, so picture-in-picture and side-by-side are written as
+    cutaways; the clip names and comments carry enough to rebuild them in an editor.
+    """
+    lines = [f"TITLE: {title[:70]}", "FCM: NON-DROP FRAME", ""]
+    events: list[tuple[str, str, float, float, float]] = []  # reel, name, src_in, rec_in, rec_out
+    cursor = 0.0
+    for s in sorted((s for s in segments if s.asset_id), key=lambda s: s.start_ms):
+        if s.start_ms > cursor:
+            events.append(("AX", source_name, cursor, cursor, s.start_ms))
+        clip = assets.get(s.asset_id, {})
+        events.append(("AX", Path(clip.get("path") or s.asset_id).name, 0.0, s.start_ms, s.end_ms))
+        cursor = s.end_ms
+    if cursor < duration_ms:
+        events.append(("AX", source_name, cursor, cursor, duration_ms))
+    for n, (reel, name, src_in, rec_in, rec_out) in enumerate(events, 1):
+        src_out = src_in + (rec_out - rec_in)
+        lines.append(
+            f"{n:03d}  {reel:<8} V     C        {_timecode(src_in, fps)} {_timecode(src_out, fps)} "
+            f"{_timecode(rec_in, fps)} {_timecode(rec_out, fps)}"
+        )
+        lines.append(f"* FROM CLIP NAME: {name}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_sidecars(
+    video: Path,
+    cues: list[Cue],
+    segments: list[Segment],
+    assets: dict[str, dict],
+    meta: dict,
+    source_name: str,
+    duration_ms: float,
+    fps: Fraction,
+) -> list[Path]:
+    base = video.with_suffix("")
+    return [
+        write_atomic(base.with_suffix(".srt"), to_srt(cues)),
+        write_atomic(base.with_suffix(".vtt"), to_vtt(cues)),
+        write_atomic(
+            base.with_suffix(".json"),
+            json.dumps(timeline_json(segments, assets, meta), indent=2) + "\n",
+        ),
+        write_atomic(
+            base.with_suffix(".edl"),
+            edl(video.stem, source_name, segments, assets, duration_ms, fps),
+        ),
+    ]

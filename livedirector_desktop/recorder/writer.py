@@ -1,0 +1,139 @@
+"""H.264 + AAC MP4 writing, crash-safe: fragmented MP4 under a temporary name.
+
+Fragments with the moov box up front and packets flushed as they are written mean a
+killed process leaves a playable file (all but the last second or so); the file gets its
+final name only when it is complete, so a half-written file is never taken for a result.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from livedirector_desktop.core.errors import LiveDirectorError
+
+log = logging.getLogger(__name__)
+
+# Codecs an MP4 carries as they are: the talk's own audio is copied, not re-encoded.
+MP4_AUDIO_COPY = frozenset({"aac", "mp3", "opus", "alac", "ac3", "eac3"})
+
+
+def temp_name(final: Path) -> Path:
+    return final.with_name(f".{final.stem}.partial{final.suffix}")
+
+
+class Mp4Writer:
+    def __init__(
+        self,
+        path: Path,
+        width: int,
+        height: int,
+        rate: Fraction,
+        video_time_base: Fraction | None = None,
+        audio_template=None,
+        audio_rate_hz: int = 48000,
+        audio_layout: str = "stereo",
+        crf: int = 20,
+        preset: str = "veryfast",
+        keyframe_s: float = 1.0,
+    ) -> None:
+        import av
+
+        self.final_path = Path(path)
+        self.path = temp_name(self.final_path)
+        self.final_path.parent.mkdir(parents=True, exist_ok=True)
+        self._av = av
+        self.container = av.open(
+            str(self.path),
+            "w",
+            format="mp4",
+            options={
+                "movflags": "frag_keyframe+empty_moov+default_base_moof",
+                "flush_packets": "1",
+            },
+        )
+        gop = max(1, round(float(rate) * keyframe_s))
+        self.video = self.container.add_stream(
+            "libx264",
+            rate=rate,
+            # No B-frames: fragmented MP4 without edit lists would shift every frame's time by
+            # the reorder delay (2 frames = 67 ms at 30 fps), and lip sync with it.
+            options={
+                "preset": preset,
+                "crf": str(crf),
+                "g": str(gop),
+                "keyint_min": str(gop),
+                "sc_threshold": "0",
+                "bf": "0",
+            },
+        )
+        self.video.width, self.video.height, self.video.pix_fmt = width, height, "yuv420p"
+        if video_time_base is not None:
+            self.video.time_base = video_time_base
+        self.video.thread_type = "AUTO"
+        self.copy_audio = (
+            audio_template is not None and audio_template.codec_context.name in MP4_AUDIO_COPY
+        )
+        if self.copy_audio:
+            self.audio = self.container.add_stream_from_template(audio_template)
+        else:
+            self.audio = self.container.add_stream("aac", rate=audio_rate_hz, layout=audio_layout)
+            self.audio.bit_rate = 192_000
+        self.frames_written = 0
+        self._closed = False
+
+    def write_frame(self, frame) -> None:
+        """A PyAV VideoFrame (its pts in the video stream's time base)."""
+        for packet in self.video.encode(frame):
+            self.container.mux(packet)
+        self.frames_written += 1
+
+    def write_i420(self, image: np.ndarray, pts: int | None) -> None:
+        frame = self._av.VideoFrame.from_ndarray(image, format="yuv420p")
+        frame.pts = pts
+        frame.time_base = self.video.time_base
+        self.write_frame(frame)
+
+    def write_audio_packet(self, packet) -> None:
+        """A demuxed packet of the talk's audio, copied as it is."""
+        if packet.dts is None:
+            return
+        packet.stream = self.audio
+        self.container.mux(packet)
+
+    def write_audio_frame(self, frame) -> None:
+        """A decoded audio frame, encoded to AAC (when the source codec cannot be copied)."""
+        frame.pts = None  # the encoder numbers samples itself: contiguous, no drift
+        for packet in self.audio.encode(frame):
+            self.container.mux(packet)
+
+    def close(self) -> Path:
+        """Flush, close, and give the file its final name."""
+        if self._closed:
+            return self.final_path
+        try:
+            for packet in self.video.encode(None):
+                self.container.mux(packet)
+            if not self.copy_audio:
+                for packet in self.audio.encode(None):
+                    self.container.mux(packet)
+            self.container.close()
+        except self._av.error.FFmpegError as exc:
+            self.abort()
+            raise LiveDirectorError(f"could not finish writing {self.final_path}: {exc}") from exc
+        self._closed = True
+        os.replace(self.path, self.final_path)
+        return self.final_path
+
+    def abort(self) -> None:
+        """Stop and remove the unfinished file."""
+        self._closed = True
+        try:
+            self.container.close()
+        except Exception:  # closing a broken muxer may fail again; the file goes anyway
+            log.debug("closing an aborted writer failed", exc_info=True)
+        self.path.unlink(missing_ok=True)
