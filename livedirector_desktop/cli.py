@@ -419,7 +419,7 @@ def demo(
         Path | None, typer.Option(help="Where to put the sample clips and library.")
     ] = None,
 ) -> None:
-    """The main job, headless: make the sample library, import it, direct a short talk."""
+    """The main job, headless: sample library, import, direct a talk, render it with B-roll."""
     from livedirector_desktop.config import assets_dir, data_dir
 
     workdir = workdir or data_dir() / "demo"
@@ -434,9 +434,42 @@ def demo(
         if exc.exit_code:
             raise
     con.rule("3. the director listens to a talk")
-    suggest(
-        None, assets_dir() / "sample_talk.txt", True, None, None, workdir / "library", None, False
+    talk_text = assets_dir() / "sample_talk.txt"
+    suggest(None, talk_text, True, None, None, workdir / "library", None, False)
+    con.rule("4. render a recorded talk with B-roll")
+    talk, transcript = _demo_talk(workdir, talk_text.read_text(encoding="utf-8").splitlines())
+    render(
+        talk,
+        workdir / "talk-with-broll.mp4",
+        "pip",
+        transcript,
+        None,
+        "en",
+        None,
+        500.0,
+        None,
+        workdir / "library",
+        None,
     )
+    con.print(f"[bold]open {workdir / 'talk-with-broll.mp4'} to watch the result[/]")
+
+
+def _demo_talk(workdir: Path, sentences: list[str]) -> tuple[Path, Path]:
+    """A synthetic talking head speaking the sample talk (espeak-ng), and its transcript."""
+    import shutil
+
+    from livedirector_desktop.core.errors import LiveDirectorError
+    from livedirector_desktop.media.synthetic import speak, write_talk
+
+    if shutil.which("espeak-ng") is None:
+        raise LiveDirectorError(
+            "the demo talk needs espeak-ng", "install it: apt-get install espeak-ng"
+        )
+    audio, segments = speak([s for s in sentences if s.strip()])
+    talk = write_talk(workdir / "talk.mp4", audio, 22050, width=1280, height=720, fps=30)
+    transcript = workdir / "talk.json"
+    transcript.write_text(json.dumps({"segments": segments}), encoding="utf-8")
+    return talk, transcript
 
 
 @app.command()

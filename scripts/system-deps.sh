@@ -7,7 +7,9 @@ PACKAGES=(
   python3-venv      # the .venv
   build-essential   # llama-cpp-python compiles from source
   libportaudio2     # sounddevice fails at import without it
-  ffmpeg            # ffprobe for checking media in tests
+  ffmpeg            # ffprobe for checking media by hand and in tests
+  espeak-ng         # speech for the demo talk and the tests
+  sox               # resampling test audio
 )
 
 if ! command -v dpkg >/dev/null 2>&1; then

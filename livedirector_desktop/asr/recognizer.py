@@ -64,6 +64,7 @@ class RecognizerWorker:
         self.on_event = on_event
         self.resampler = Resampler(TARGET_RATE_HZ)
         self.dropped_blocks = 0
+        self.processed_blocks = 0
         self._queue: queue.Queue = queue.Queue(maxsize=max_queue_blocks)
         self._thread = threading.Thread(target=self._run, name="recognizer", daemon=True)
         self._thread.start()
@@ -104,6 +105,7 @@ class RecognizerWorker:
                 self._emit(self.recognizer.finish())
                 return
             samples, rate = item
+            self.processed_blocks += 1
             pcm = self.resampler.push(samples, rate)
             if len(pcm):
                 self._emit(self.recognizer.accept(pcm))

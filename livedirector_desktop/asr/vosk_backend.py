@@ -15,7 +15,9 @@ from livedirector_desktop.core.types import TranscriptEvent
 class VoskRecognizer:
     name = "vosk"
 
-    def __init__(self, model_path: Path, sample_rate_hz: int = TARGET_RATE_HZ) -> None:
+    def __init__(
+        self, model_path: Path, sample_rate_hz: int = TARGET_RATE_HZ, partial_every_ms: float = 200
+    ) -> None:
         import vosk
 
         vosk.SetLogLevel(-1)
@@ -31,6 +33,9 @@ class VoskRecognizer:
         self._rate = sample_rate_hz
         self._heard = 0  # samples fed, for times of text without word timings
         self._partial = ""
+        # Asking for a partial costs a decoder traceback; 5 a second is plenty for a UI.
+        self._partial_every = int(sample_rate_hz * partial_every_ms / 1000)
+        self._since_partial = 0
 
     def _final(self, raw: str) -> TranscriptEvent | None:
         result = json.loads(raw)
@@ -53,6 +58,10 @@ class VoskRecognizer:
             self._partial = ""
             final = self._final(self._rec.Result())
             return [final] if final else []
+        self._since_partial += len(pcm16)
+        if self._since_partial < self._partial_every:
+            return []
+        self._since_partial = 0
         partial = json.loads(self._rec.PartialResult()).get("partial", "").strip()
         if partial and partial != self._partial:
             self._partial = partial
