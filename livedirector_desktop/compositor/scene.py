@@ -138,3 +138,53 @@ class Timeline:
 
     def broll_segments(self) -> list[Segment]:
         return [s for s in self.segments if s.asset_id]
+
+
+class LiveScene:
+    """The live counterpart of Timeline: shots cut in as decisions arrive, crossfading.
+
+    Thread-safe: the director worker and the GUI cut, the compositor tick reads.
+    """
+
+    def __init__(self, transition_ms: float = 500.0, layout_name: str = "pip") -> None:
+        import threading
+
+        layout(layout_name)
+        self.layout_name = layout_name
+        self.transition_ms = max(0.0, transition_ms)
+        self._lock = threading.Lock()
+        self._shot = Shot(None, 0)
+        self._previous = Shot(None, 0)
+        self._change_ms = float("-inf")
+        self._next_id = 1
+        self.shot_start_ms: dict[int, float] = {0: 0.0}
+
+    def cut(self, asset_id: str | None, now_ms: float) -> Shot:
+        with self._lock:
+            if asset_id == self._shot.asset_id:
+                return self._shot
+            self._previous = self._shot
+            self._shot = Shot(asset_id, self._next_id)
+            self.shot_start_ms[self._next_id] = now_ms
+            self._next_id += 1
+            self._change_ms = now_ms
+            return self._shot
+
+    def set_layout(self, name: str) -> None:
+        layout(name)
+        self.layout_name = name
+
+    @property
+    def current(self) -> Shot:
+        return self._shot
+
+    @property
+    def since_ms(self) -> float:
+        return self._change_ms
+
+    def state_at(self, now_ms: float) -> SceneState:
+        with self._lock:
+            shot, prev, change = self._shot, self._previous, self._change_ms
+        if self.transition_ms <= 0 or now_ms - change >= self.transition_ms:
+            return SceneState(shot, shot, 1.0)
+        return SceneState(prev, shot, max(0.0, (now_ms - change) / self.transition_ms))

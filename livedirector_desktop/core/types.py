@@ -40,6 +40,7 @@ class Decision:
     reason: str  # why this clip or why nothing, in a few words
     latency_ms: dict[str, float] = field(default_factory=dict)
     at_ms: float = 0.0  # timeline time the decision applies from
+    wanted_asset_id: str | None = None  # asked for, but deferred by the timing rules
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -70,3 +71,23 @@ class TranscriptEvent:
 
 def as_dict(obj: Any) -> dict[str, Any]:
     return asdict(obj)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A video frame in I420 (yuv420p, shape (height * 3 / 2, width)), stamped at capture."""
+
+    image: Any  # numpy uint8 array
+    width: int
+    height: int
+    pts_ns: int  # monotonic capture time
+    seq: int = 0  # increases by one per frame of a source: "is this frame new?"
+
+
+@dataclass(frozen=True)
+class AudioBlock:
+    """Audio samples (n, channels) float32, stamped at capture (time of the first sample)."""
+
+    samples: Any
+    sample_rate_hz: int
+    pts_ns: int

@@ -98,6 +98,7 @@ class Director:
             reason=reason,
             latency_ms=latency,
             at_ms=now_ms,
+            wanted_asset_id=choice.wanted,
         )
         log.info(
             "decision path=%s asset_id=%s confidence=%.3f "
@@ -127,6 +128,11 @@ class Director:
     def clear(self, now_ms: float | None = None) -> None:
         with self._lock:
             self.policy.clear(time.monotonic() * 1e3 if now_ms is None else now_ms)
+
+    def deferred_shown(self, asset_id: str | None, now_ms: float) -> None:
+        """Tell the policy a deferred choice went on screen (or back to the camera)."""
+        with self._lock:
+            self.policy.shown_later(asset_id, now_ms)
 
     def reset(self) -> None:
         with self._lock:

@@ -19,6 +19,7 @@ class Choice:
     confidence: float
     reason: str
     manual: bool = False
+    wanted: str | None = None  # what the sentence asked for, when timing rules kept another
 
 
 @dataclass
@@ -71,9 +72,11 @@ class Policy:
                 want.asset_id, want.confidence, f"vetoed clip replaced; {want.reason}", now_ms
             )
         if st.on_screen and now_ms - st.on_screen_since_ms < s.min_on_screen_ms:
-            return Choice(st.on_screen, 0.0, "kept: minimum time on screen")
+            return Choice(st.on_screen, 0.0, "kept: minimum time on screen", wanted=want.asset_id)
         if now_ms - st.last_change_ms < s.cooldown_ms:
-            return Choice(st.on_screen, 0.0, "kept: cooldown after the last change")
+            return Choice(
+                st.on_screen, 0.0, "kept: cooldown after the last change", wanted=want.asset_id
+            )
         if want.asset_id and now_ms - st.last_shown_ms.get(want.asset_id, float("-inf")) < (
             s.no_repeat_within_ms
         ):
@@ -92,6 +95,10 @@ class Policy:
                 )
             want = Choice(None, 0.0, "best match was just shown")
         return self._show(want.asset_id, want.confidence, want.reason, now_ms)
+
+    def shown_later(self, asset_id: str | None, now_ms: float) -> None:
+        """A clip the timing rules deferred goes on screen now (or the camera, for None)."""
+        self._show(asset_id, 0.0, "deferred", now_ms)
 
     def _show(
         self,

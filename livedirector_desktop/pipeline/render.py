@@ -142,10 +142,25 @@ def direct(
         if progress:
             progress("direct", n + 1, len(cues))
         if current is not None and decision.reason.startswith("kept"):
-            # Held only by the minimum time on screen: it goes when that time is up.
-            end = max(cue.start_ms, current.start_ms + director.settings.min_on_screen_ms)
-            segments.append(_with_end(current, min(end, duration_ms)))
+            # Held by the timing rules only: when its time is up, what the sentence asked
+            # for (or the camera) takes over.
+            end = min(
+                duration_ms,
+                max(cue.start_ms, current.start_ms + director.settings.min_on_screen_ms),
+            )
+            segments.append(_with_end(current, end))
             current = None
+            director.deferred_shown(decision.wanted_asset_id, end)
+            if decision.wanted_asset_id and end < duration_ms:
+                current = Segment(
+                    end,
+                    duration_ms,
+                    decision.wanted_asset_id,
+                    0.0,
+                    cue.text,
+                    decision.path,
+                    "deferred by the minimum time on screen",
+                )
             continue
         if current is not None and (
             decision.asset_id != current.asset_id
