@@ -545,6 +545,59 @@ def render(
         con.print(f"  {path}")
 
 
+@app.command()
+def studio(
+    camera: Annotated[
+        str | None, typer.Option(help="Camera number, or a video file to play as one.")
+    ] = None,
+    mic: Annotated[
+        str | None, typer.Option(help="Microphone name/number, or an audio/video file.")
+    ] = None,
+    transcript: Annotated[
+        Path | None, typer.Option(help="A timed transcript to replay instead of recognition.")
+    ] = None,
+    layout: Annotated[str | None, typer.Option(help="fullscreen, pip or side-by-side.")] = None,
+    resolution: Annotated[str | None, typer.Option(help="Program size: 720p or 1080p.")] = None,
+    fps: Annotated[int | None, typer.Option(help="Program frame rate (30 or 60).")] = None,
+    record: Annotated[
+        Path | None, typer.Option(help="Start recording to this .mp4 at once.")
+    ] = None,
+    quit_after: Annotated[
+        float | None, typer.Option(help="Run unattended for this many seconds, then save and quit.")
+    ] = None,
+    screenshot: Annotated[
+        Path | None, typer.Option(help="Save a window screenshot on quit.")
+    ] = None,
+    stats_json: Annotated[
+        Path | None, typer.Option(help="Write frame and latency stats on quit.")
+    ] = None,
+    reasoner: Annotated[str | None, typer.Option(help="llama or keyword.")] = None,
+    library: LibraryOpt = None,
+    chroma_url: ChromaOpt = None,
+) -> None:
+    """Open the live studio: camera, microphone, live B-roll, recording."""
+    from livedirector_desktop.ui.app import StudioArgs, run_studio
+
+    code = run_studio(
+        StudioArgs(
+            camera=camera,
+            mic=mic,
+            transcript=transcript,
+            library=library,
+            chroma_url=chroma_url,
+            layout=layout,
+            resolution=resolution,
+            fps=fps,
+            record=record,
+            quit_after_s=quit_after,
+            screenshot=screenshot,
+            stats_json=stats_json,
+            reasoner=reasoner,
+        )
+    )
+    raise typer.Exit(code)
+
+
 def main() -> None:
     from livedirector_desktop.core.errors import LiveDirectorError
 

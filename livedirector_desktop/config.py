@@ -74,6 +74,18 @@ class DirectorSettings:
 
 
 @dataclass
+class StudioSettings:
+    camera: str = "0"  # a device index, or a video file played as a camera
+    mic: str = "default"  # a device name or index, or an audio/video file
+    resolution: str = "720p"  # program size: 720p or 1080p
+    fps: int = 30
+    layout: str = "pip"
+    transition_ms: int = 500
+    output_dir: str = ""  # default: <data dir>/recordings
+    language: str = "en"
+
+
+@dataclass
 class Settings:
     models_dir: str = ""
     library_dir: str = ""
@@ -84,6 +96,7 @@ class Settings:
     llm_timeout_ms: int = 1500
     embedding_threads: int = 1
     director: DirectorSettings = field(default_factory=DirectorSettings)
+    studio: StudioSettings = field(default_factory=StudioSettings)
 
     @property
     def models_path(self) -> Path:

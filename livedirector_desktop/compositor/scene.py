@@ -175,6 +175,10 @@ class LiveScene:
         self.layout_name = name
 
     @property
+    def next_shot_id(self) -> int:
+        return self._next_id
+
+    @property
     def current(self) -> Shot:
         return self._shot
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from livedirector_desktop.core.errors import BadInputError
-from livedirector_desktop.library.asset import Asset
+from livedirector_desktop.library.asset import Asset, write_sidecar
 from livedirector_desktop.library.embeddings import EmbeddingFunction
 from livedirector_desktop.library.store import ChromaStore, Hit, Store
 
@@ -81,6 +81,12 @@ class Library:
         }
         updated = replace(asset, **changes)
         self.put([updated])
+        # The sidecar beside the clip keeps the edit, so a later re-import agrees with it.
+        if updated.path and Path(updated.path).exists():
+            try:
+                write_sidecar(updated)
+            except OSError as exc:
+                log.warning("could not write the sidecar of %s: %s", updated.id, exc)
         return updated
 
     def asset_vectors(self, assets: list[Asset]) -> np.ndarray:

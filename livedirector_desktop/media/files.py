@@ -194,3 +194,38 @@ class ClipSource:
         if self._container is not None:
             self._container.close()
             self._container = None
+
+
+class ClipPlayer:
+    """A B-roll clip playing on its own thread, so decoding never delays the compositor tick.
+
+    The first frame is decoded before the constructor returns: a cut to the clip never
+    shows a gap. After that the thread keeps `latest` at the clip's current time.
+    """
+
+    def __init__(
+        self, path: Path, max_w: int, max_h: int, start_ms: float, clock_ms, fps: float = 30.0
+    ) -> None:
+        import threading
+
+        self._source = ClipSource(path, max_w, max_h)
+        self._clock_ms = clock_ms
+        self.start_ms = start_ms
+        self._period_s = 1.0 / fps
+        self.latest = self._source.frame_at(0.0)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name=f"clip:{Path(path).name}", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._period_s):
+            frame = self._source.frame_at(max(0.0, self._clock_ms() - self.start_ms))
+            if frame is not None:
+                self.latest = frame
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(2)
+        self._source.close()

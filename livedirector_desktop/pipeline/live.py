@@ -5,8 +5,11 @@ Threads, as OBS lays them out:
   microphone  its own thread (source) -> recognizer queue and recording queue
   recognizer  RecognizerWorker: partials and finals -> the event hub, finals -> director
   director    one worker; a newer final sentence supersedes one still waiting
-  compositor  ticks at a fixed rate, counts late ticks, draws the scene, feeds preview + writer
-  writer      the only thread that touches the encoder (bounded queue, drop oldest)
+  b-roll      one player thread per clip on screen, decoding ahead of the tick
+  compositor  ticks at a fixed rate and counts late ticks: takes the newest camera frame and
+              clip frames and hands the same inputs to the preview and to the writer
+  writer      draws the program with the CPU compositor and is the only thread that touches
+              the encoder (bounded queue, drop oldest)
 Subscribers (the Qt bridge in ui/) get events on these threads and must hop to their own.
 """
 
@@ -31,7 +34,7 @@ from livedirector_desktop.core.queues import DropOldestQueue
 from livedirector_desktop.core.types import AudioBlock, Decision, Frame, TranscriptEvent
 from livedirector_desktop.director.director import Director
 from livedirector_desktop.library.library import Library
-from livedirector_desktop.media.files import ClipSource
+from livedirector_desktop.media.files import ClipPlayer
 from livedirector_desktop.media.sources import AudioSource, VideoSource
 
 log = logging.getLogger(__name__)
@@ -123,7 +126,11 @@ class _Recording:
             preset="veryfast",
         )
         self.audio_rate_hz, self.audio_channels = audio_rate_hz, audio_channels
-        self.video_q: DropOldestQueue[tuple[np.ndarray, int]] = DropOldestQueue(int(fps * 2))
+        from livedirector_desktop.compositor.cpu import CpuCompositor, black
+
+        self.compositor = CpuCompositor(width, height, "pip")
+        self.black = black(width, height)
+        self.video_q: DropOldestQueue[tuple[ProgramInputs, int]] = DropOldestQueue(int(fps * 2))
         self.audio_q: DropOldestQueue[AudioBlock] = DropOldestQueue(500)
         self._audio_samples = 0
         self._last_pts = -1
@@ -167,15 +174,30 @@ class _Recording:
                         self._write_audio(block)
                     return
                 continue
-            image, t_ns = item
+            inputs, t_ns = item
             pts = round((t_ns - self.start_ns) * 90_000 / 1e9)
             if pts <= self._last_pts:
                 continue
             self._last_pts = pts
             t0 = time.perf_counter()
+            image = self.compose(inputs)
+            self.stats.stage_ms["compose"].append((time.perf_counter() - t0) * 1e3)
+            t0 = time.perf_counter()
             self.writer.write_i420(image, pts)
             self.stats.stage_ms["encode"].append((time.perf_counter() - t0) * 1e3)
             self.stats.frames_recorded += 1
+
+    def compose(self, inputs: ProgramInputs) -> np.ndarray:
+        """The program picture, by the CPU compositor, from the inputs the preview also got."""
+        self.compositor.layout_name = inputs.layout
+        cam = inputs.camera
+        if cam is None:
+            image, cw, ch = self.black, self.compositor.width, self.compositor.height
+        else:
+            image, cw, ch = cam.image, cam.width, cam.height
+        return self.compositor.draw(
+            inputs.state, image, cw, ch, lambda shot: inputs.broll.get(shot.segment_index)
+        )
 
     def finish(self) -> Path:
         self.video_q.close()
@@ -209,10 +231,11 @@ class LiveSession:
         self._camera_frame: Frame | None = None
         self._camera_taken_seq = 0
         self._lock = threading.Lock()
+        self._cut_lock = threading.RLock()
         self._stop = threading.Event()
         self._pending_sentence: TranscriptEvent | None = None
         self._sentence_ready = threading.Condition()
-        self._clips: dict[int, ClipSource] = {}
+        self._clips: dict[int, ClipPlayer] = {}
         self._planned_end_ms = float("inf")
         self._deferred: tuple | None = None  # (asset id or None, decision, sentence)
         self._recording: _Recording | None = None
@@ -334,7 +357,15 @@ class LiveSession:
     def _cut(
         self, asset_id: str | None, now: float, decision: Decision | None = None, text: str = ""
     ) -> None:
+        with self._cut_lock:  # the director, the tick and manual takes all cut
+            self._cut_locked(asset_id, now, decision, text)
+
+    def _cut_locked(
+        self, asset_id: str | None, now: float, decision: Decision | None, text: str
+    ) -> None:
         previous = self.scene.current
+        if asset_id and asset_id != previous.asset_id:
+            self._prepare_clip(asset_id, self.scene.next_shot_id, now)
         shot = self.scene.cut(asset_id, now)
         if shot is previous:
             if asset_id:
@@ -376,7 +407,8 @@ class LiveSession:
     def take(self, asset_id: str) -> None:
         """Show this clip now and keep it (pinned) until cleared: manual choices win."""
         self.director.pin(asset_id)
-        self._cut(asset_id, self.now_ms())
+        # Opening the clip takes a moment: never on the caller's (GUI) thread.
+        threading.Thread(target=self._cut, args=(asset_id, self.now_ms()), daemon=True).start()
 
     def clear(self) -> None:
         self.director.clear(self.now_ms())
@@ -398,26 +430,28 @@ class LiveSession:
 
     # ------------------------------------------------------------------ compositor tick
 
-    def _broll(self, shot: Shot, now: float):
+    def _prepare_clip(self, asset_id: str, shot_id: int, start_ms: float) -> None:
+        """Open the clip and decode its first frame before the cut (on the caller's thread)."""
+        asset = self.library.get(asset_id)
+        broll_layer = next(la for la in layout(self.scene.layout_name) if la.role == "broll")
+        _, _, bw, bh = broll_layer.rect.pixels(self.config.width, self.config.height)
+        player = ClipPlayer(
+            Path(asset.path) if asset else Path(""), bw, bh, start_ms, self.now_ms, self.config.fps
+        )
+        with self._lock:
+            self._clips[shot_id] = player
+
+    def _broll(self, shot: Shot):
         if shot.asset_id is None:
             return None
-        clip = self._clips.get(shot.segment_index)
-        if clip is None:
-            asset = self.library.get(shot.asset_id)
-            broll_layer = next(la for la in layout(self.scene.layout_name) if la.role == "broll")
-            _, _, bw, bh = broll_layer.rect.pixels(self.config.width, self.config.height)
-            clip = ClipSource(Path(asset.path) if asset else Path(""), bw, bh)
-            self._clips[shot.segment_index] = clip
-        return clip.frame_at(now - self.scene.shot_start_ms.get(shot.segment_index, now))
+        with self._lock:
+            player = self._clips.get(shot.segment_index)
+        return player.latest if player is not None else None
 
     def _tick_loop(self) -> None:
-        from livedirector_desktop.compositor.cpu import CpuCompositor
-
         period_ns = int(1e9 / self.config.fps)
         next_ns = now_ns()
         tick = 0
-        compositor = CpuCompositor(self.config.width, self.config.height, self.scene.layout_name)
-        black = None
         while not self._stop.is_set():
             now = now_ns()
             if now < next_ns:
@@ -453,42 +487,25 @@ class LiveSession:
                     self._camera_taken_seq = camera.seq
             broll = {}
             for shot in {state.frm, state.to}:
-                frame = self._broll(shot, now_ms)
+                frame = self._broll(shot)
                 if frame is not None:
                     broll[shot.segment_index] = frame
             if tick % 30 == 0:
                 self._release_clips(state)
-            self.hub.publish(
-                "program", ProgramInputs(state, self.scene.layout_name, camera, broll, tick)
-            )
+            inputs = ProgramInputs(state, self.scene.layout_name, camera, broll, tick)
+            self.hub.publish("program", inputs)
             rec = self._recording
             if rec is not None:
-                t0 = time.perf_counter()
-                compositor.layout_name = self.scene.layout_name
-                if camera is None:
-                    from livedirector_desktop.compositor.cpu import black as black_frame
-
-                    black = (
-                        black
-                        if black is not None
-                        else black_frame(self.config.width, self.config.height)
-                    )
-                    cam, cw, ch = black, self.config.width, self.config.height
-                else:
-                    cam, cw, ch = camera.image, camera.width, camera.height
-                image = compositor.draw(
-                    state, cam, cw, ch, lambda s, b=broll: b.get(s.segment_index)
-                )
-                self.stats.stage_ms["compose"].append((time.perf_counter() - t0) * 1e3)
-                rec.video_q.put((image, tick_ns))
+                rec.video_q.put((inputs, tick_ns))
             if now_ns() - tick_ns > period_ns:
                 self.stats.late_ticks += 1
 
     def _release_clips(self, state: SceneState) -> None:
-        keep = {state.frm.segment_index, state.to.segment_index}
-        for shot_id in list(self._clips):
-            if shot_id not in keep:
-                self._clips.pop(shot_id).close()
+        keep = {state.frm.segment_index, state.to.segment_index, self.scene.next_shot_id}
+        with self._lock:
+            gone = [self._clips.pop(k) for k in list(self._clips) if k not in keep]
+        for player in gone:
+            player.close()
 
     # ------------------------------------------------------------------ recording
 

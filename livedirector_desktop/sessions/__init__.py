@@ -1,0 +1,1 @@
+"""The history of studio sessions (recordings), in SQLite in the user data dir."""

@@ -1,0 +1,207 @@
+"""The library page: clip grid with thumbnails, search, import with progress, edit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from livedirector_desktop.library.asset import Asset
+from livedirector_desktop.library.library import Library
+from livedirector_desktop.ui.background import Background
+
+
+def thumbnail_icon(asset: Asset, cache: dict[str, QIcon]) -> QIcon:
+    key = f"{asset.id}:{asset.sha256}"
+    if key not in cache:
+        pixmap = QPixmap(asset.thumbnail) if asset.thumbnail else QPixmap()
+        cache[key] = QIcon(pixmap) if not pixmap.isNull() else QIcon()
+    return cache[key]
+
+
+class EditDialog(QDialog):
+    def __init__(self, asset: Asset, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Edit {asset.id}")
+        form = QFormLayout(self)
+        self.title = QLineEdit(asset.title)
+        self.description = QLineEdit(asset.description)
+        self.tags = QLineEdit(", ".join(asset.tags))
+        self.category = QLineEdit(asset.category)
+        for label, field in (
+            ("Title", self.title),
+            ("Description", self.description),
+            ("Tags (comma separated)", self.tags),
+            ("Category", self.category),
+        ):
+            form.addRow(label, field)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def values(self) -> dict:
+        return {
+            "title": self.title.text().strip(),
+            "description": self.description.text().strip(),
+            "tags": [t.strip() for t in self.tags.text().split(",") if t.strip()],
+            "category": self.category.text().strip(),
+        }
+
+
+class LibraryPage(QWidget):
+    changed = Signal()
+    import_progress = Signal(int, int, str)
+
+    def __init__(self, library: Library, background: Background, parent=None) -> None:
+        super().__init__(parent)
+        self.library, self.background = library, background
+        self.icons: dict[str, QIcon] = {}
+        self.assets: list[Asset] = []
+        layout = QVBoxLayout(self)
+        top = QHBoxLayout()
+        self.search = QLineEdit(placeholderText="Search clips by meaning…")
+        self.search.returnPressed.connect(self.run_search)
+        self.search.textChanged.connect(lambda t: None if t else self.refresh())
+        self.import_button = QPushButton("Import folder…")
+        self.import_button.clicked.connect(self.choose_import)
+        self.edit_button = QPushButton("Edit…")
+        self.edit_button.clicked.connect(self.edit_selected)
+        top.addWidget(self.search, 1)
+        top.addWidget(self.edit_button)
+        top.addWidget(self.import_button)
+        layout.addLayout(top)
+        self.progress = QProgressBar()
+        self.progress.setVisible(False)
+        layout.addWidget(self.progress)
+        self.grid = QListWidget()
+        self.grid.setViewMode(QListWidget.ViewMode.IconMode)
+        self.grid.setIconSize(QSize(192, 108))
+        self.grid.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.grid.setSpacing(8)
+        self.grid.setWordWrap(True)
+        self.grid.itemDoubleClicked.connect(lambda _i: self.edit_selected())
+        layout.addWidget(self.grid, 1)
+        self.status = QLabel()
+        layout.addWidget(self.status)
+        self.import_progress.connect(self._on_import_progress)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.background.run(self.library.assets, self._show_assets)
+
+    def _show_assets(self, assets, error) -> None:
+        if error:
+            self.status.setText(f"Could not read the library: {error}")
+            return
+        self.assets = assets
+        self._fill([(a, None) for a in assets])
+        self.status.setText(f"{len(assets)} clips in {self.library.root}")
+
+    def _fill(self, rows: list[tuple[Asset, float | None]]) -> None:
+        self.grid.clear()
+        for asset, score in rows:
+            text = asset.title if score is None else f"{asset.title}\n{score:.2f}"
+            item = QListWidgetItem(thumbnail_icon(asset, self.icons), text)
+            item.setData(Qt.ItemDataRole.UserRole, asset.id)
+            item.setToolTip(
+                f"{asset.id}\n{asset.description}\nTags: {', '.join(asset.tags)}\n"
+                f"{asset.duration_ms / 1000:.1f} s, {asset.width}x{asset.height}"
+            )
+            self.grid.addItem(item)
+
+    def run_search(self) -> None:
+        query = self.search.text().strip()
+        if not query:
+            self.refresh()
+            return
+
+        def done(hits, error) -> None:
+            if error:
+                self.status.setText(f"Search failed: {error}")
+                return
+            self._fill([(h.asset, h.score) for h in hits])
+            self.status.setText(f"{len(hits)} clips match {query!r}")
+
+        self.background.run(lambda: self.library.search(query, 50), done)
+
+    def choose_import(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Import a folder of clips")
+        if folder:
+            self.start_import([Path(folder)])
+
+    def start_import(self, paths: list[Path]) -> None:
+        from livedirector_desktop.library.importer import import_paths
+
+        self.import_button.setEnabled(False)
+        self.progress.setVisible(True)
+        self.progress.setRange(0, 0)
+
+        def progress(done: int, total: int, path) -> None:
+            self.import_progress.emit(done, total, path.name if path else "")
+
+        def done(report, error) -> None:
+            self.import_button.setEnabled(True)
+            self.progress.setVisible(False)
+            if error:
+                QMessageBox.warning(self, "Import failed", str(error))
+                return
+            failed = "\n".join(f"{Path(p).name}: {m}" for p, m in report.failed[:10])
+            self.status.setText(
+                f"Imported: {len(report.added)} new, {len(report.updated)} updated, "
+                f"{len(report.unchanged)} unchanged, {len(report.failed)} skipped"
+            )
+            if failed:
+                QMessageBox.information(self, "Some files were skipped", failed)
+            self.refresh()
+            self.changed.emit()
+
+        self.background.run(lambda: import_paths(self.library, paths, progress), done)
+
+    def _on_import_progress(self, done: int, total: int, name: str) -> None:
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+        self.progress.setFormat(f"%v / %m  {name}")
+
+    def selected_id(self) -> str | None:
+        item = self.grid.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item else None
+
+    def edit_selected(self) -> None:
+        asset_id = self.selected_id()
+        asset = next((a for a in self.assets if a.id == asset_id), None) or (
+            self.library.get(asset_id) if asset_id else None
+        )
+        if asset is None:
+            return
+        dialog = EditDialog(asset, self)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        values = dialog.values()
+
+        def done(_updated, error) -> None:
+            if error:
+                QMessageBox.warning(self, "Could not save", str(error))
+            self.refresh()
+            self.changed.emit()
+
+        self.background.run(lambda: self.library.update_metadata(asset.id, **values), done)

@@ -1,0 +1,374 @@
+"""The studio window: program preview, transcript, suggestions, recording, library, sessions."""
+
+from __future__ import annotations
+
+import html
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt, QTimer, QUrl
+from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from livedirector_desktop.compositor.scene import LAYOUTS
+from livedirector_desktop.config import Settings, save_settings
+from livedirector_desktop.core.types import Decision, TranscriptEvent
+from livedirector_desktop.pipeline.live import LiveSession
+from livedirector_desktop.sessions.store import SessionStore
+from livedirector_desktop.ui.background import Background
+from livedirector_desktop.ui.bridge import EngineBridge
+from livedirector_desktop.ui.gl_view import ProgramView
+from livedirector_desktop.ui.library_page import LibraryPage, thumbnail_icon
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StudioOptions:
+    record_path: Path | None = None  # start recording at once (unattended runs)
+    quit_after_s: float | None = None
+    screenshot: Path | None = None
+    output_dir: Path | None = None
+    messages: list[str] = field(default_factory=list)  # e.g. "no camera found"
+    persist_settings: bool = True
+
+
+class StudioWindow(QMainWindow):
+    def __init__(
+        self,
+        session: LiveSession,
+        settings: Settings,
+        sessions: SessionStore,
+        options: StudioOptions,
+    ) -> None:
+        super().__init__()
+        self.session, self.settings, self.sessions, self.options = (
+            session,
+            settings,
+            sessions,
+            options,
+        )
+        self.background = Background(self)
+        self.bridge = EngineBridge(session.hub, self)
+        self.finals: list[str] = []
+        self.partial = ""
+        self.candidates: list = []
+        self.icons: dict = {}
+        self.session_id: int | None = None
+        self.last_result: dict = {}
+        self._last_ticks, self._last_stats_t = 0, time.monotonic()
+        self.setWindowTitle("LiveDirector Studio")
+        self.resize(1280, 800)
+        self._build()
+        self.bridge.transcript.connect(self.on_transcript)
+        self.bridge.decision.connect(self.on_decision)
+        self.bridge.recording.connect(self.on_recording)
+        self.bridge.program_ready.connect(self.on_program)
+        self.stats_timer = QTimer(self, interval=1000)
+        self.stats_timer.timeout.connect(self.update_stats)
+        self.stats_timer.start()
+        self._shortcuts()
+        if options.messages:
+            self.preview.set_message("\n".join(options.messages))
+            self.statusBar().showMessage("  ".join(options.messages))
+
+    # ---------------------------------------------------------------- layout
+
+    def _build(self) -> None:
+        tabs = QTabWidget()
+        self.setCentralWidget(tabs)
+        studio = QSplitter(Qt.Orientation.Horizontal)
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        self.preview = ProgramView(self.session.config.width, self.session.config.height)
+        lv.addWidget(self.preview, 1)
+        controls = QHBoxLayout()
+        self.record_button = QPushButton("● Record  (R)")
+        self.record_button.clicked.connect(self.toggle_record)
+        self.layout_box = QComboBox()
+        self.layout_box.addItems(list(LAYOUTS))
+        self.layout_box.setCurrentText(self.session.config.layout)
+        self.layout_box.currentTextChanged.connect(self.set_layout)
+        self.hold_button = QPushButton("Hold  (H)")
+        self.hold_button.setCheckable(True)
+        self.hold_button.toggled.connect(self.session.hold)
+        self.clear_button = QPushButton("Camera  (Esc)")
+        self.clear_button.clicked.connect(self.session.clear)
+        self.level = QProgressBar()
+        self.level.setRange(-60, 0)
+        self.level.setFormat("mic %v dB")
+        self.level.setMaximumWidth(160)
+        for w in (
+            self.record_button,
+            QLabel("Layout (L)"),
+            self.layout_box,
+            self.hold_button,
+            self.clear_button,
+        ):
+            controls.addWidget(w)
+        controls.addStretch(1)
+        controls.addWidget(self.level)
+        lv.addLayout(controls)
+        studio.addWidget(left)
+
+        right = QWidget()
+        rv = QVBoxLayout(right)
+        rv.addWidget(QLabel("<b>Transcript</b>"))
+        self.transcript_view = QTextBrowser()
+        rv.addWidget(self.transcript_view, 2)
+        rv.addWidget(QLabel("<b>Suggestions</b> — 1-9 take, V veto"))
+        self.suggestions = QListWidget()
+        self.suggestions.setIconSize(QSize(96, 54))
+        self.suggestions.itemDoubleClicked.connect(
+            lambda item: self.take_row(self.suggestions.row(item))
+        )
+        rv.addWidget(self.suggestions, 2)
+        buttons = QHBoxLayout()
+        take = QPushButton("Take / pin")
+        take.clicked.connect(lambda: self.take_row(self.suggestions.currentRow()))
+        veto = QPushButton("Veto")
+        veto.clicked.connect(self.veto_selected)
+        buttons.addWidget(take)
+        buttons.addWidget(veto)
+        rv.addLayout(buttons)
+        self.decision_label = QLabel("")
+        self.decision_label.setWordWrap(True)
+        rv.addWidget(self.decision_label)
+        studio.addWidget(right)
+        studio.setSizes([880, 400])
+        tabs.addTab(studio, "Studio")
+
+        self.library_page = LibraryPage(self.session.library, self.background)
+        tabs.addTab(self.library_page, "Library")
+
+        sessions_page = QWidget()
+        sv = QVBoxLayout(sessions_page)
+        self.sessions_list = QListWidget()
+        self.sessions_list.itemDoubleClicked.connect(self.open_session)
+        sv.addWidget(self.sessions_list, 1)
+        open_button = QPushButton("Open recording")
+        open_button.clicked.connect(lambda: self.open_session(self.sessions_list.currentItem()))
+        sv.addWidget(open_button)
+        tabs.addTab(sessions_page, "Sessions")
+        self.tabs = tabs
+        self.refresh_sessions()
+        self.stats_label = QLabel()
+        self.statusBar().addPermanentWidget(self.stats_label)
+
+    def _shortcuts(self) -> None:
+        for n in range(1, 10):
+            QShortcut(QKeySequence(str(n)), self, activated=lambda n=n: self.take_row(n - 1))
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self.session.clear)
+        QShortcut(QKeySequence("H"), self, activated=self.hold_button.toggle)
+        QShortcut(QKeySequence("L"), self, activated=self.cycle_layout)
+        QShortcut(QKeySequence("R"), self, activated=self.toggle_record)
+        QShortcut(QKeySequence("V"), self, activated=self.veto_selected)
+
+    # ---------------------------------------------------------------- engine events
+
+    def on_program(self) -> None:
+        inputs = self.bridge.take_program()
+        if inputs is not None:
+            if inputs.camera is not None and self.preview.message and not self.options.messages:
+                self.preview.set_message("")
+            self.preview.show_inputs(inputs)
+
+    def on_transcript(self, event: TranscriptEvent) -> None:
+        if event.is_final:
+            self.finals.append(event.text)
+            self.finals = self.finals[-200:]
+            self.partial = ""
+        else:
+            self.partial = event.text
+        body = "".join(
+            f'<p style="color:#111;margin:2px 0">{html.escape(t)}</p>' for t in self.finals[-40:]
+        )
+        if self.partial:
+            body += f'<p style="color:#888;margin:2px 0"><i>{html.escape(self.partial)}</i></p>'
+        self.transcript_view.setHtml(body)
+        bar = self.transcript_view.verticalScrollBar()
+        bar.setValue(bar.maximum())
+
+    def on_decision(self, decision: Decision) -> None:
+        if decision.candidates:
+            self.candidates = decision.candidates[:9]
+            self.suggestions.clear()
+            for n, c in enumerate(self.candidates, 1):
+                asset = self.session.library.get(c.asset_id)
+                marker = "  ▶ on screen" if c.asset_id == decision.asset_id else ""
+                item = QListWidgetItem(f"{n}. {c.title}  ({c.score:.2f}){marker}")
+                if asset is not None:
+                    item.setIcon(thumbnail_icon(asset, self.icons))
+                item.setData(Qt.ItemDataRole.UserRole, c.asset_id)
+                self.suggestions.addItem(item)
+        shown = decision.asset_id or "camera"
+        self.decision_label.setText(
+            f"“{decision.text}” → <b>{html.escape(shown)}</b> via {decision.path}: "
+            f"{html.escape(decision.reason)} ({decision.latency_ms.get('total', 0):.0f} ms)"
+        )
+
+    def on_recording(self, info: dict) -> None:
+        if info.get("state") == "started":
+            self.record_button.setText("■ Stop  (R)")
+            self.record_button.setStyleSheet("color: white; background: #c0392b;")
+        else:
+            self.record_button.setText("● Record  (R)")
+            self.record_button.setStyleSheet("")
+
+    # ---------------------------------------------------------------- actions
+
+    def take_row(self, row: int) -> None:
+        if 0 <= row < len(self.candidates):
+            self.session.take(self.candidates[row].asset_id)
+
+    def veto_selected(self) -> None:
+        item = self.suggestions.currentItem()
+        if item is not None:
+            self.session.veto(item.data(Qt.ItemDataRole.UserRole))
+            item.setText(item.text() + "  ✕ vetoed")
+
+    def set_layout(self, name: str) -> None:
+        self.session.set_layout(name)
+        self.settings.studio.layout = name
+        self._save_settings()
+
+    def cycle_layout(self) -> None:
+        names = list(LAYOUTS)
+        self.layout_box.setCurrentText(
+            names[(names.index(self.session.config.layout) + 1) % len(names)]
+        )
+
+    def _save_settings(self) -> None:
+        if self.options.persist_settings:
+            try:
+                save_settings(self.settings)
+            except OSError as exc:
+                self.statusBar().showMessage(f"Settings not saved: {exc}")
+
+    def output_dir(self) -> Path:
+        from livedirector_desktop.config import data_dir
+
+        return self.options.output_dir or (
+            Path(self.settings.studio.output_dir).expanduser()
+            if self.settings.studio.output_dir
+            else data_dir() / "recordings"
+        )
+
+    def toggle_record(self) -> None:
+        if self.session.recording:
+            self.stop_record()
+        else:
+            path = self.options.record_path or self.output_dir() / time.strftime(
+                "session-%Y%m%d-%H%M%S.mp4"
+            )
+            self.start_record(path)
+
+    def start_record(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.session_id = self.sessions.begin(path, self.session.config.layout)
+        self.session.start_recording(path)
+        self.statusBar().showMessage(f"Recording to {path}")
+
+    def stop_record(self, then=None) -> None:
+        session_id = self.session_id
+
+        def done(result, error) -> None:
+            if error:
+                QMessageBox.warning(self, "Recording could not be finished", str(error))
+            elif result and session_id is not None:
+                self.sessions.finish(
+                    session_id, result["duration_ms"], result["sentences"], result["clips_shown"]
+                )
+                self.last_result = result
+                self.statusBar().showMessage(f"Saved {result['path']} with captions and timeline")
+            self.refresh_sessions()
+            if then:
+                then()
+
+        # Flushing the encoder takes a moment: not on the GUI thread.
+        self.background.run(self.session.stop_recording, done)
+
+    def refresh_sessions(self) -> None:
+        self.sessions_list.clear()
+        for rec in self.sessions.list():
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(rec.started_at))
+            length = f"{(rec.duration_ms or 0) / 1000:.0f} s" if rec.finished else "unfinished"
+            item = QListWidgetItem(
+                f"{when}  {Path(rec.path).name}  {length}, {rec.sentences} sentences, "
+                f"{rec.clips_shown} clips, {rec.layout}"
+            )
+            item.setData(Qt.ItemDataRole.UserRole, rec.path)
+            self.sessions_list.addItem(item)
+
+    def open_session(self, item) -> None:
+        if item is None:
+            return
+        path = Path(item.data(Qt.ItemDataRole.UserRole))
+        if not path.exists():
+            partial = path.with_name(f".{path.stem}.partial{path.suffix}")
+            path = partial if partial.exists() else path
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
+    def update_stats(self) -> None:
+        stats = self.session.stats
+        now = time.monotonic()
+        fps = (stats.ticks - self._last_ticks) / max(now - self._last_stats_t, 1e-3)
+        self._last_ticks, self._last_stats_t = stats.ticks, now
+        late = stats.late_ticks / stats.ticks * 100 if stats.ticks else 0.0
+        director = list(stats.stage_ms["director"])
+        self.level.setValue(int(max(-60, min(0, self.session.level_dbfs))))
+        self.stats_label.setText(
+            f"{fps:.0f} fps · late {late:.1f}% · camera drops {stats.camera_overwritten} · "
+            f"writer drops {stats.writer_dropped} · preview paints {self.preview.paints} · "
+            f"director {director[-1]:.0f} ms"
+            if director
+            else f"{fps:.0f} fps · late {late:.1f}% · camera drops {stats.camera_overwritten}"
+        )
+
+    # ---------------------------------------------------------------- unattended runs
+
+    def finish_and_quit(self) -> None:
+        def close() -> None:
+            if self.options.screenshot:
+                self.options.screenshot.parent.mkdir(parents=True, exist_ok=True)
+                self.grab().save(str(self.options.screenshot))
+            self.close()
+
+        if self.session.recording:
+            self.stop_record(then=close)
+        else:
+            close()
+
+    def closeEvent(self, event) -> None:
+        self.stats_timer.stop()
+        if self.session.recording:
+            result = self.session.stop_recording()
+            if result and self.session_id is not None:
+                self.sessions.finish(
+                    self.session_id,
+                    result["duration_ms"],
+                    result["sentences"],
+                    result["clips_shown"],
+                )
+        self.session.stop()
+        self.bridge.close()
+        self.preview.release_gl()
+        self.background.shutdown()
+        super().closeEvent(event)
