@@ -10,6 +10,11 @@ PACKAGES=(
   ffmpeg            # ffprobe for checking media by hand and in tests
   espeak-ng         # speech for the demo talk and the tests
   sox               # resampling test audio
+  xvfb xauth        # a virtual screen for the studio's GUI tests
+  libgl1-mesa-dri libegl1 libgl1          # OpenGL (Mesa llvmpipe without a GPU)
+  libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
+  libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1
+  libxcb-xfixes0 libfontconfig1 libdbus-1-3   # what Qt's xcb platform plugin loads
 )
 
 if ! command -v dpkg >/dev/null 2>&1; then

@@ -16,6 +16,11 @@ ENGINE_MODULES = [
     "livedirector_desktop.director.llama",
     "livedirector_desktop.library.importer",
     "livedirector_desktop.library.samples",
+    "livedirector_desktop.pipeline.render",
+    "livedirector_desktop.pipeline.live",
+    "livedirector_desktop.media.sources",
+    "livedirector_desktop.sessions.store",
+    "livedirector_desktop.recorder.writer",
 ]
 
 

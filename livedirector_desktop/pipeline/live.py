@@ -247,6 +247,7 @@ class LiveSession:
         self.level_dbfs = -120.0
         self.t0_ns = now_ns()
         self._threads: list[threading.Thread] = []
+        self.cpu_s_by_thread: dict[str, float] = {}
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -262,6 +263,9 @@ class LiveSession:
             self.mic.start(self._on_audio)
 
     def stop(self) -> None:
+        from livedirector_desktop.core.cpu import thread_cpu_seconds
+
+        self.cpu_s_by_thread = thread_cpu_seconds()
         for source in (self.camera, self.mic):
             if source is not None:
                 source.stop()

@@ -1,0 +1,298 @@
+"""The studio as a creator runs it: a real window under Xvfb, file sources, real encoders."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.ui.conftest import ARTIFACTS
+
+BACKDROP = (120, 110, 100)
+
+
+def studio_cmd(talk, transcript, library, *extra: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "livedirector_desktop",
+        "studio",
+        "--camera",
+        str(talk),
+        "--mic",
+        str(talk),
+        "--transcript",
+        str(transcript),
+        "--library",
+        str(library.root),
+        "--resolution",
+        "480p",
+        *extra,
+    ]
+
+
+def stream_info(path: Path) -> dict:
+    import av
+
+    with av.open(str(path)) as c:
+        v, a = c.streams.video[0], c.streams.audio[0]
+        frames = [f.time for f in c.decode(v)]
+        return {
+            "video_s": float(v.duration * v.time_base) if v.duration else frames[-1],
+            "audio_s": float(a.duration * a.time_base) if a.duration else None,
+            "frames": len(frames),
+            "first_video_s": frames[0],
+            "w": v.codec_context.width,
+        }
+
+
+def frame_at(path: Path, t_s: float) -> np.ndarray:
+    import av
+
+    with av.open(str(path)) as c:
+        for frame in c.decode(c.streams.video[0]):
+            if frame.time >= t_s:
+                return frame.to_ndarray(format="bgr24")
+    raise AssertionError(f"no frame at {t_s}")
+
+
+def test_unattended_session_records_what_the_director_chose(studio_talk, studio_library, tmp_path):
+    talk, transcript, segments = studio_talk
+    out = tmp_path / "session.mp4"
+    stats_path = tmp_path / "stats.json"
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "studio-window.png"
+    run = subprocess.run(
+        studio_cmd(
+            talk,
+            transcript,
+            studio_library,
+            "--record",
+            str(out),
+            "--quit-after",
+            "17",
+            "--screenshot",
+            str(shot),
+            "--stats-json",
+            str(stats_path),
+        ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert shot.exists() and shot.stat().st_size > 10_000  # the look, kept for people to check
+    stats = json.loads(stats_path.read_text())
+    shown = {d["text"]: (d["decision"] or {}).get("asset_id") for d in stats["decisions"]}
+    reasons = {d["text"]: d["reason"] for d in stats["decisions"]}
+    assert shown["SpaceX just launched another Falcon rocket into orbit."] == "rocket-launch"
+    assert shown["Hi everyone, welcome back to the channel."] is None
+    # Filler brings nothing new up (the rocket may still be finishing its minimum time).
+    filler = "Um, okay, so, yeah."
+    assert shown[filler] is None or reasons[filler].startswith("kept")
+    assert shown["Every morning I make myself a double espresso."] == "coffee-pour"
+    assert stats["preview_paints"] > 100 and stats["frames_recorded"] > 300
+
+    info = stream_info(out)
+    assert abs(info["video_s"] - info["audio_s"]) < 0.15  # audio and video end together
+    assert info["first_video_s"] < 0.1 and info["w"] == 854
+    timeline = json.loads(out.with_suffix(".json").read_text())
+    rocket = next(s for s in timeline["segments"] if s["asset_id"] == "rocket-launch")
+    # The B-roll went up after the sentence ended (live), within the latency budget.
+    said_end_ms = segments[1]["end"] * 1000
+    assert said_end_ms <= rocket["start_ms"] + 150 <= said_end_ms + 2000
+    img = frame_at(out, rocket["start_ms"] / 1000 + 1.5)
+    assert np.abs(np.median(img[20:120, 20:400].reshape(-1, 3), axis=0) - BACKDROP).max() > 30
+    # Before any clip: the speaker, full screen.
+    img = frame_at(out, 1.0)
+    assert np.abs(np.median(img[:80, :80].reshape(-1, 3), axis=0) - BACKDROP).max() < 15
+    srt = out.with_suffix(".srt").read_text()
+    assert "SpaceX just launched another Falcon rocket into orbit." in srt
+    assert out.with_suffix(".edl").exists()
+
+
+def test_killing_the_studio_mid_recording_leaves_a_playable_file(
+    studio_talk, studio_library, tmp_path
+):
+    talk, transcript, _ = studio_talk
+    out = tmp_path / "crash.mp4"
+    proc = subprocess.Popen(
+        studio_cmd(talk, transcript, studio_library, "--record", str(out), "--quit-after", "60"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    partial = out.with_name(".crash.partial.mp4")
+    deadline = time.monotonic() + 60
+    while not partial.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(6)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(10)
+    assert not out.exists()  # never presented as finished
+    info = stream_info(partial)
+    assert info["frames"] >= 3 * 30 and info["video_s"] >= 3.0  # lost at most ~2 s of 6
+
+
+def test_studio_opens_without_camera_or_microphone(tmp_path, studio_library):
+    out = tmp_path / "shot.png"
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "livedirector_desktop",
+            "studio",
+            "--camera",
+            "9",
+            "--mic",
+            "no-such-mic",
+            "--library",
+            str(studio_library.root),
+            "--quit-after",
+            "3",
+            "--screenshot",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert out.exists()
+
+
+# ------------------------------------------------------------------ in-process, with pytest-qt
+
+
+@pytest.fixture()
+def studio(qtbot, studio_talk, studio_library, tmp_path):
+    from livedirector_desktop.asr.replay import ReplayRecognizer
+    from livedirector_desktop.config import Settings
+    from livedirector_desktop.director.director import Director
+    from livedirector_desktop.director.reasoner import KeywordReasoner
+    from livedirector_desktop.media.sources import FileAudioSource, FileVideoSource
+    from livedirector_desktop.pipeline.live import LiveConfig, LiveSession
+    from livedirector_desktop.sessions.store import SessionStore
+    from livedirector_desktop.ui.main_window import StudioOptions, StudioWindow
+
+    talk, transcript, _ = studio_talk
+    session = LiveSession(
+        studio_library,
+        Director(studio_library, KeywordReasoner()),
+        ReplayRecognizer.from_file(transcript),
+        FileVideoSource(talk),
+        FileAudioSource(talk),
+        LiveConfig(width=640, height=360),
+    )
+    window = StudioWindow(
+        session,
+        Settings(),
+        SessionStore(tmp_path / "s.sqlite"),
+        StudioOptions(persist_settings=False),
+    )
+    qtbot.addWidget(window)
+    window.show()
+    window.activateWindow()
+    qtbot.waitActive(window)  # shortcuts work in the active window only
+    session.start()
+    yield window, session
+    window.close()
+
+
+def test_pin_veto_hold_and_layout_hotkeys(qtbot, studio):
+    from PySide6.QtCore import Qt
+
+    window, session = studio
+    qtbot.waitUntil(lambda: session.scene.current.asset_id == "rocket-launch", timeout=15_000)
+    qtbot.waitUntil(lambda: window.suggestions.count() >= 3, timeout=5_000)
+    # Take suggestion 3 with the key "3": it goes on screen and stays (pinned).
+    third = window.candidates[2].asset_id
+    qtbot.keyClick(window, Qt.Key.Key_3)
+    qtbot.waitUntil(lambda: session.scene.current.asset_id == third, timeout=5_000)
+    assert session.director.policy.state.pinned == third
+    # Esc: back to the camera, pin released.
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: session.scene.current.asset_id is None, timeout=5_000)
+    # Hold keeps what is on screen against the director.
+    qtbot.keyClick(window, Qt.Key.Key_H)
+    assert window.hold_button.isChecked() and session.director.policy.state.hold
+    qtbot.keyClick(window, Qt.Key.Key_H)
+    assert not session.director.policy.state.hold
+    # Veto the selected suggestion.
+    window.suggestions.setCurrentRow(0)
+    vetoed = window.suggestions.currentItem().data(Qt.ItemDataRole.UserRole)
+    qtbot.keyClick(window, Qt.Key.Key_V)
+    assert vetoed in session.director.policy.state.vetoed
+    # L cycles the layout.
+    before = session.config.layout
+    qtbot.keyClick(window, Qt.Key.Key_L)
+    assert session.config.layout != before
+    qtbot.waitUntil(lambda: window.preview.paints > 30, timeout=5_000)
+    assert "fps" in window.stats_label.text()
+
+
+def test_transcript_panel_shows_partials_then_finals(qtbot, studio):
+    window, _session = studio
+    qtbot.waitUntil(lambda: window.partial != "", timeout=10_000)
+    qtbot.waitUntil(lambda: len(window.finals) >= 1, timeout=10_000)
+    assert window.finals[0] == "Hi everyone, welcome back to the channel."
+    assert "#888" in window.transcript_view.toHtml() or window.partial == ""
+
+
+@pytest.mark.parametrize("layout", ["fullscreen", "pip", "side-by-side"])
+@pytest.mark.parametrize("alpha", [1.0, 0.35])
+def test_gl_preview_matches_the_recording_compositor(qtbot, layout, alpha):
+    """The OpenGL preview and the CPU compositor draw the same scene to within a few levels."""
+    import av
+    import cv2
+
+    from livedirector_desktop.compositor.cpu import CpuCompositor
+    from livedirector_desktop.compositor.scene import SceneState, Shot
+    from livedirector_desktop.core.types import Frame
+    from livedirector_desktop.media.synthetic import webcam_frame
+    from livedirector_desktop.pipeline.live import ProgramInputs
+    from livedirector_desktop.ui.gl_view import ProgramView
+
+    w, h = 640, 360
+    cam = (
+        av.VideoFrame.from_ndarray(webcam_frame(w, h, 0.3), format="bgr24")
+        .reformat(format="yuv420p")
+        .to_ndarray()
+    )
+    square = np.zeros((240, 320, 3), np.uint8)
+    square[:] = (40, 160, 40)
+    cv2.circle(square, (160, 120), 60, (255, 255, 255), -1)
+    broll = (
+        av.VideoFrame.from_ndarray(square, format="bgr24").reformat(format="yuv420p").to_ndarray()
+    )
+    view = ProgramView(w, h)
+    qtbot.addWidget(view)
+    view.resize(w, h)
+    view.show()
+    qtbot.waitExposed(view)
+    state = SceneState(Shot(None, 0), Shot("clip", 1), alpha)
+    view.show_inputs(
+        ProgramInputs(state, layout, Frame(cam, w, h, 0, 1), {1: (broll, 320, 240)}, 1)
+    )
+    qtbot.waitUntil(lambda: view.paints > 0, timeout=5_000)
+    image = view.grabFramebuffer().convertToFormat(view.grabFramebuffer().format().Format_RGB888)
+    gl = (
+        np.frombuffer(image.constBits(), np.uint8, image.sizeInBytes())
+        .reshape(image.height(), image.bytesPerLine())[:, : w * 3]
+        .reshape(h, w, 3)
+    )
+    cpu = CpuCompositor(w, h, layout).draw(
+        state, cam, w, h, lambda s: (broll, 320, 240) if s.asset_id else None
+    )
+    cpu_rgb = av.VideoFrame.from_ndarray(cpu, format="yuv420p").to_ndarray(format="rgb24")
+    diff = np.abs(gl.astype(int) - cpu_rgb.astype(int))
+    assert diff.mean() < 2.5 and np.percentile(diff, 99) <= 12, (
+        diff.mean(),
+        np.percentile(diff, 99),
+    )
