@@ -123,7 +123,9 @@ class _Recording:
             video_time_base=self.time_base,
             audio_rate_hz=audio_rate_hz,
             audio_layout="mono" if audio_channels == 1 else "stereo",
-            preset="veryfast",
+            # Live, x264 shares two cores with capture, the LLM and the preview: superfast
+            # keeps up where veryfast fell behind at 1080p.
+            preset="superfast",
         )
         self.audio_rate_hz, self.audio_channels = audio_rate_hz, audio_channels
         from livedirector_desktop.compositor.cpu import CpuCompositor, black
@@ -248,10 +250,14 @@ class LiveSession:
         self.t0_ns = now_ns()
         self._threads: list[threading.Thread] = []
         self.cpu_s_by_thread: dict[str, float] = {}
+        self._cpu_at_start: dict[str, float] = {}
 
     # ------------------------------------------------------------------ lifecycle
 
     def start(self) -> None:
+        from livedirector_desktop.core.cpu import thread_cpu_seconds
+
+        self._cpu_at_start = thread_cpu_seconds()
         self.t0_ns = now_ns()
         for name, target in (("director", self._director_loop), ("compositor", self._tick_loop)):
             thread = threading.Thread(target=target, name=name, daemon=True)
@@ -262,10 +268,14 @@ class LiveSession:
         if self.mic is not None:
             self.mic.start(self._on_audio)
 
-    def stop(self) -> None:
-        from livedirector_desktop.core.cpu import thread_cpu_seconds
+    def _snapshot_cpu(self) -> None:
+        from livedirector_desktop.core.cpu import since, thread_cpu_seconds
 
-        self.cpu_s_by_thread = thread_cpu_seconds()
+        if not self.cpu_s_by_thread:
+            self.cpu_s_by_thread = since(self._cpu_at_start, thread_cpu_seconds())
+
+    def stop(self) -> None:
+        self._snapshot_cpu()
         for source in (self.camera, self.mic):
             if source is not None:
                 source.stop()
@@ -281,6 +291,25 @@ class LiveSession:
             self.stats.recognizer_dropped = self.recognizer.dropped_blocks
         for clip in self._clips.values():
             clip.close()
+
+    def replace_camera(self, source: VideoSource | None) -> None:
+        """Switch cameras while running (the device picker)."""
+        old, self.camera = self.camera, source
+        if old is not None:
+            old.stop()
+        if source is not None:
+            source.start(self._on_frame)
+
+    def replace_mic(self, source: AudioSource | None) -> None:
+        """Switch microphones while running; not while recording (the file's audio format)."""
+        if self._recording is not None:
+            raise RuntimeError("stop recording before switching microphones")
+        old, self.mic = self.mic, source
+        if old is not None:
+            old.stop()
+        self._mic_start_ns = None
+        if source is not None:
+            source.start(self._on_audio)
 
     def now_ms(self) -> float:
         return (now_ns() - self.t0_ns) / 1e6
@@ -540,6 +569,7 @@ class LiveSession:
         self.hub.publish("recording", {"state": "started", "path": str(path)})
 
     def stop_recording(self) -> dict:
+        self._snapshot_cpu()  # before the writer's threads end
         rec, self._recording = self._recording, None
         if rec is None:
             return {}

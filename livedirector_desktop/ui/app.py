@@ -114,6 +114,7 @@ def run_studio(args: StudioArgs) -> int:
                     "decisions": [d.to_json() for d in session.decisions],
                     "recording": window.last_result,
                     "studio": studio.__dict__,
+                    "cpu_s_by_thread": session.cpu_s_by_thread,
                 },
                 indent=2,
             )

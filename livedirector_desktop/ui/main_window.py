@@ -249,6 +249,38 @@ class StudioWindow(QMainWindow):
         self.settings.studio.layout = name
         self._save_settings()
 
+    def open_devices(self) -> None:
+        from livedirector_desktop.ui.app import RESOLUTIONS, _open_camera, _open_mic
+        from livedirector_desktop.ui.devices import DevicesDialog
+
+        dialog = DevicesDialog(self.settings.studio, self.background, self)
+        if dialog.exec() != DevicesDialog.DialogCode.Accepted:
+            return
+        studio = self.settings.studio
+        old_camera, old_mic = studio.camera, studio.mic
+        dialog.apply_to(studio)
+        self.session.scene.transition_ms = float(studio.transition_ms)
+        self._save_settings()
+        notes = []
+        if studio.camera != old_camera:
+            size = (self.session.config.width, self.session.config.height)
+            camera, why = _open_camera(studio.camera, size, studio.fps)
+            self.session.replace_camera(camera)
+            notes.append(why or f"camera: {studio.camera}")
+        if studio.mic != old_mic:
+            if self.session.recording:
+                notes.append("stop recording to switch microphones")
+            else:
+                mic, why = _open_mic(studio.mic)
+                self.session.replace_mic(mic)
+                notes.append(why or f"microphone: {studio.mic}")
+        if RESOLUTIONS.get(studio.resolution) != (
+            self.session.config.width,
+            self.session.config.height,
+        ):
+            notes.append("program size changes at the next start")
+        self.statusBar().showMessage("  ".join(notes) or "Settings saved")
+
     def cycle_layout(self) -> None:
         names = list(LAYOUTS)
         self.layout_box.setCurrentText(
