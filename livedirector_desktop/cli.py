@@ -572,6 +572,9 @@ def studio(
         Path | None, typer.Option(help="Write frame and latency stats on quit.")
     ] = None,
     reasoner: Annotated[str | None, typer.Option(help="llama or keyword.")] = None,
+    captions: Annotated[
+        bool | None, typer.Option("--captions/--no-captions", help="A caption line in the program.")
+    ] = None,
     library: LibraryOpt = None,
     chroma_url: ChromaOpt = None,
 ) -> None:
@@ -593,6 +596,7 @@ def studio(
             screenshot=screenshot,
             stats_json=stats_json,
             reasoner=reasoner,
+            captions=captions,
         )
     )
     raise typer.Exit(code)

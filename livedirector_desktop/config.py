@@ -83,6 +83,7 @@ class StudioSettings:
     transition_ms: int = 500
     output_dir: str = ""  # default: <data dir>/recordings
     language: str = "en"
+    captions: bool = False  # a caption line in the program (and so in the recording)
 
 
 @dataclass

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from livedirector_desktop.compositor.scene import Layer, SceneState, Shot
+from livedirector_desktop.compositor.scene import CAPTION_BAND, Layer, SceneState, Shot
 from livedirector_desktop.core.geometry import fit_size
 
 BLACK_Y, BLACK_UV = 16, 128
@@ -120,3 +120,24 @@ class CpuCompositor:
             state.frm, camera, cam_w, cam_h, fetch(state.frm) if state.frm.asset_id else None
         )
         return cv2.addWeighted(to, state.alpha, frm, 1.0 - state.alpha, 0.0)
+
+
+def draw_caption(frame: np.ndarray, width: int, height: int, text: str) -> np.ndarray:
+    """The caption line burnt into a copy of the frame: white text on a dark band."""
+    if not text:
+        return frame
+    out = frame.copy()  # the frame may be the camera's own, shared with the preview
+    y_plane, u_plane, v_plane = planes(out, width, height)
+    x, y, w, h = CAPTION_BAND.pixels(width, height)
+    y_plane[y : y + h, x : x + w] = 32
+    u_plane[y // 2 : (y + h) // 2, x // 2 : (x + w) // 2] = 128
+    v_plane[y // 2 : (y + h) // 2, x // 2 : (x + w) // 2] = 128
+    scale = h / 48
+    thickness = max(1, round(scale * 1.6))
+    # Keep the end of a long line: the newest words are what is being said.
+    while text and cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)[0][0] > w - h:
+        text = text[text.find(" ", 1) + 1 :] if " " in text[1:] else text[1:]
+    (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
+    org = (x + (w - tw) // 2, y + (h + th) // 2)
+    cv2.putText(y_plane, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, 235, thickness, cv2.LINE_AA)
+    return out

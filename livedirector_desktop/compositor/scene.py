@@ -40,6 +40,8 @@ class Layer:
 
 
 FULL = Rect(0.0, 0.0, 1.0, 1.0)
+# The caption line, when captions are on: a dark band near the bottom, over every layout.
+CAPTION_BAND = Rect(0.04, 0.87, 0.92, 0.09)
 CAMERA_ONLY = (Layer("camera", FULL, "cover"),)
 
 # Layers are drawn in order, later ones on top.

@@ -48,6 +48,8 @@ class LiveConfig:
     layout: str = "pip"
     transition_ms: float = 500.0
     max_on_screen_ms: float = 10_000.0
+    captions: bool = False
+    caption_hold_ms: float = 3_000.0  # a finished sentence stays up this long
 
 
 @dataclass
@@ -59,6 +61,7 @@ class ProgramInputs:
     camera: Frame | None
     broll: dict[int, tuple[np.ndarray, int, int]]  # shot id -> I420 frame
     tick: int
+    caption: str = ""  # the caption line, when captions are on
 
 
 @dataclass
@@ -197,9 +200,12 @@ class _Recording:
             image, cw, ch = self.black, self.compositor.width, self.compositor.height
         else:
             image, cw, ch = cam.image, cam.width, cam.height
-        return self.compositor.draw(
+        from livedirector_desktop.compositor.cpu import draw_caption
+
+        program = self.compositor.draw(
             inputs.state, image, cw, ch, lambda shot: inputs.broll.get(shot.segment_index)
         )
+        return draw_caption(program, self.compositor.width, self.compositor.height, inputs.caption)
 
     def finish(self) -> Path:
         self.video_q.close()
@@ -247,6 +253,7 @@ class LiveSession:
         self.decisions: list[Decision] = []
         self.finals: list[TranscriptEvent] = []
         self.level_dbfs = -120.0
+        self._caption: tuple[str, float, bool] = ("", 0.0, True)  # text, when, final
         self.t0_ns = now_ns()
         self._threads: list[threading.Thread] = []
         self.cpu_s_by_thread: dict[str, float] = {}
@@ -342,6 +349,7 @@ class LiveSession:
         return (start - self.t0_ns) / 1e6 + audio_ms
 
     def _on_transcript(self, event: TranscriptEvent) -> None:
+        self._caption = (event.text, self.now_ms(), event.is_final)
         self.hub.publish("transcript", event)
         if not event.is_final:
             return
@@ -525,13 +533,21 @@ class LiveSession:
                     broll[shot.segment_index] = frame
             if tick % 30 == 0:
                 self._release_clips(state)
-            inputs = ProgramInputs(state, self.scene.layout_name, camera, broll, tick)
+            inputs = ProgramInputs(
+                state, self.scene.layout_name, camera, broll, tick, self.caption_at(now_ms)
+            )
             self.hub.publish("program", inputs)
             rec = self._recording
             if rec is not None:
                 rec.video_q.put((inputs, tick_ns))
             if now_ns() - tick_ns > period_ns:
                 self.stats.late_ticks += 1
+
+    def caption_at(self, now_ms: float) -> str:
+        if not self.config.captions:
+            return ""
+        text, when, final = self._caption
+        return "" if final and now_ms - when > self.config.caption_hold_ms else text
 
     def _release_clips(self, state: SceneState) -> None:
         keep = {state.frm.segment_index, state.to.segment_index, self.scene.next_shot_id}

@@ -28,6 +28,7 @@ class StudioArgs:
     screenshot: Path | None = None
     stats_json: Path | None = None
     reasoner: str | None = None
+    captions: bool | None = None
 
 
 def _open_camera(spec: str, size: tuple[int, int], fps: int):
@@ -165,5 +166,6 @@ def _build_session(args: StudioArgs, settings):
         fps=fps,
         layout=args.layout or studio.layout,
         transition_ms=studio.transition_ms,
+        captions=studio.captions if args.captions is None else args.captions,
     )
     return LiveSession(library, director, recognizer, camera, mic, config), messages

@@ -24,7 +24,7 @@ from PySide6.QtOpenGL import (
 )
 from PySide6.QtOpenGLWidgets import QOpenGLWidget
 
-from livedirector_desktop.compositor.scene import Shot
+from livedirector_desktop.compositor.scene import CAPTION_BAND, Shot
 from livedirector_desktop.core.geometry import fit_size
 from livedirector_desktop.pipeline.live import ProgramInputs
 
@@ -276,8 +276,35 @@ class ProgramView(QOpenGLWidget):
         live = {self.inputs.state.frm.segment_index, self.inputs.state.to.segment_index}
         for shot_id in [k for k in self._broll if k not in live]:
             self._broll.pop(shot_id).destroy()
+        if self.inputs.caption:
+            self._paint_caption(self.inputs.caption, (vx, vy, vw, vh))
         if self.message:
             self._paint_message(self.message)
+
+    def _paint_caption(self, text: str, viewport) -> None:
+        """The scene model's caption band, in the widget's logical pixels."""
+        ratio = self.devicePixelRatioF()
+        vx, vy, vw, vh = (v / ratio for v in viewport)
+        # GL's viewport y is from the bottom; the painter's from the top.
+        top = self.height() - (vy + vh)
+        band = CAPTION_BAND
+        x, y, w, h = vx + band.x * vw, top + band.y * vh, band.w * vw, band.h * vh
+        painter = QPainter(self)
+        painter.fillRect(int(x), int(y), int(w), int(h), QColor(18, 18, 18))
+        painter.setPen(QColor(235, 235, 235))
+        font = QFont("Sans")
+        font.setPixelSize(max(8, int(h * 0.55)))
+        painter.setFont(font)
+        metrics = painter.fontMetrics()
+        painter.drawText(
+            int(x),
+            int(y),
+            int(w),
+            int(h),
+            Qt.AlignmentFlag.AlignCenter,
+            metrics.elidedText(text, Qt.TextElideMode.ElideLeft, int(w - h)),
+        )
+        painter.end()
 
     def _paint_message(self, text: str) -> None:
         painter = QPainter(self)

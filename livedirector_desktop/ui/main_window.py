@@ -115,12 +115,20 @@ class StudioWindow(QMainWindow):
         self.level.setRange(-60, 0)
         self.level.setFormat("mic %v dB")
         self.level.setMaximumWidth(160)
+        self.captions_button = QPushButton("Captions  (C)")
+        self.captions_button.setCheckable(True)
+        self.captions_button.setChecked(self.session.config.captions)
+        self.captions_button.toggled.connect(self.set_captions)
+        self.devices_button = QPushButton("Devices…")
+        self.devices_button.clicked.connect(self.open_devices)
         for w in (
             self.record_button,
             QLabel("Layout (L)"),
             self.layout_box,
             self.hold_button,
             self.clear_button,
+            self.captions_button,
+            self.devices_button,
         ):
             controls.addWidget(w)
         controls.addStretch(1)
@@ -180,6 +188,7 @@ class StudioWindow(QMainWindow):
         QShortcut(QKeySequence("L"), self, activated=self.cycle_layout)
         QShortcut(QKeySequence("R"), self, activated=self.toggle_record)
         QShortcut(QKeySequence("V"), self, activated=self.veto_selected)
+        QShortcut(QKeySequence("C"), self, activated=self.captions_button.toggle)
 
     # ---------------------------------------------------------------- engine events
 
@@ -280,6 +289,11 @@ class StudioWindow(QMainWindow):
         ):
             notes.append("program size changes at the next start")
         self.statusBar().showMessage("  ".join(notes) or "Settings saved")
+
+    def set_captions(self, on: bool) -> None:
+        self.session.config.captions = on
+        self.settings.studio.captions = on
+        self._save_settings()
 
     def cycle_layout(self) -> None:
         names = list(LAYOUTS)
