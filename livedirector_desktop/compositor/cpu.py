@@ -80,6 +80,10 @@ class CpuCompositor:
             raise ValueError("output width and height must be even")
         self.width, self.height = width, height
         self.layout_name = layout_name
+        # Reused output buffers: a fresh 3 MB array per 1080p frame costs page faults. The
+        # caller must use (encode) a returned picture before asking for the next one.
+        self._black = black(width, height)
+        self._buffers = [np.empty_like(self._black) for _ in range(3)]
 
     def draw_shot(
         self,
@@ -88,6 +92,7 @@ class CpuCompositor:
         cam_w: int,
         cam_h: int,
         broll: tuple[np.ndarray, int, int] | None,
+        slot: int = 0,
     ) -> np.ndarray:
         layers: tuple[Layer, ...] = shot.layers(self.layout_name)
         if shot.asset_id is not None and broll is None:
@@ -98,7 +103,8 @@ class CpuCompositor:
             and (cam_w, cam_h) == (self.width, self.height)
         ):
             return camera
-        out = black(self.width, self.height)
+        out = self._buffers[slot]
+        np.copyto(out, self._black)
         for layer in layers:
             rect = layer.rect.pixels(self.width, self.height)
             if layer.role == "camera":
@@ -117,9 +123,9 @@ class CpuCompositor:
         if not state.in_transition:
             return to
         frm = self.draw_shot(
-            state.frm, camera, cam_w, cam_h, fetch(state.frm) if state.frm.asset_id else None
+            state.frm, camera, cam_w, cam_h, fetch(state.frm) if state.frm.asset_id else None, 1
         )
-        return cv2.addWeighted(to, state.alpha, frm, 1.0 - state.alpha, 0.0)
+        return cv2.addWeighted(to, state.alpha, frm, 1.0 - state.alpha, 0.0, dst=self._buffers[2])
 
 
 def draw_caption(frame: np.ndarray, width: int, height: int, text: str) -> np.ndarray:

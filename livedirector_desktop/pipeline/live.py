@@ -127,8 +127,8 @@ class _Recording:
             audio_rate_hz=audio_rate_hz,
             audio_layout="mono" if audio_channels == 1 else "stereo",
             # Live, x264 shares two cores with capture, the LLM and the preview: superfast
-            # keeps up where veryfast fell behind at 1080p.
-            preset="superfast",
+            # keeps up at 720p where veryfast fell behind; 1080p needs ultrafast.
+            preset="ultrafast" if height >= 1080 else "superfast",
         )
         self.audio_rate_hz, self.audio_channels = audio_rate_hz, audio_channels
         from livedirector_desktop.compositor.cpu import CpuCompositor, black
@@ -557,6 +557,12 @@ class LiveSession:
             player.close()
 
     # ------------------------------------------------------------------ recording
+
+    @property
+    def writer_backlog(self) -> int:
+        """Frames waiting for the encoder (0 when not recording)."""
+        rec = self._recording
+        return len(rec.video_q) if rec is not None else 0
 
     @property
     def recording(self) -> bool:

@@ -72,6 +72,7 @@ class StudioWindow(QMainWindow):
         self.candidates: list = []
         self.icons: dict = {}
         self.session_id: int | None = None
+        self.preview_skipped = 0
         self.last_result: dict = {}
         self._last_ticks, self._last_stats_t = 0, time.monotonic()
         self.setWindowTitle("LiveDirector Studio")
@@ -194,6 +195,11 @@ class StudioWindow(QMainWindow):
 
     def on_program(self) -> None:
         inputs = self.bridge.take_program()
+        # The recording comes first: with no GPU the preview's OpenGL runs on the same cores,
+        # so it skips frames while the encoder has a backlog.
+        if inputs is not None and self.session.writer_backlog > 1:
+            self.preview_skipped += 1
+            return
         if inputs is not None:
             if inputs.camera is not None and self.preview.message and not self.options.messages:
                 self.preview.set_message("")
