@@ -52,6 +52,7 @@ def main() -> None:
     }
     cli = [sys.executable, "-m", "livedirector_desktop"]
     with tempfile.TemporaryDirectory() as tmp_name:
+        os.environ.setdefault("PYTHONFAULTHANDLER", "1")
         tmp = Path(tmp_name)
         subprocess.run(
             [*cli, "library", "samples", str(tmp / "clips")], check=True, stdout=subprocess.DEVNULL
@@ -71,7 +72,7 @@ def main() -> None:
             talk = write_talk(tmp / f"talk-{name}.mp4", audio, 22050, width=w, height=h, fps=30)
             stats_path = tmp / f"stats-{name}.json"
             started = time.perf_counter()
-            subprocess.run(
+            proc = subprocess.run(
                 [
                     *cli,
                     "studio",
@@ -94,11 +95,13 @@ def main() -> None:
                     "--stats-json",
                     str(stats_path),
                 ],
-                check=True,
                 stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+                stderr=(tmp / "stderr.txt").open("w"),
             )
             wall = time.perf_counter() - started
+            if proc.returncode:
+                log = (tmp / "stderr.txt").read_text()[-4000:]
+                sys.exit(f"studio failed ({proc.returncode}):\n{log}")
             stats = json.loads(stats_path.read_text())
             cpu = stats.get("cpu_s_by_thread", {})
             total_cpu = sum(cpu.values()) or 1.0

@@ -599,7 +599,16 @@ def studio(
             captions=captions,
         )
     )
-    raise typer.Exit(code)
+    # Everything is saved and closed by now. Skip the interpreter's final garbage collection:
+    # with Qt, PyAV and llama.cpp objects alive across threads it has aborted on a C
+    # extension's reference count ("deallocating None") after a clean session.
+    import logging
+    import os
+
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def main() -> None:
