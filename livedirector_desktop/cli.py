@@ -313,6 +313,73 @@ def library_remove(
     print(f"removed {len(asset_ids)} clips")
 
 
+def _sync(
+    library: Path | None, chroma_url: str | None, bucket: str, prefix: str, endpoint_url: str | None
+):
+    from livedirector_desktop.cloud.s3sync import S3Sync
+
+    return S3Sync(_open_library(library, chroma_url), bucket, prefix, endpoint_url or "")
+
+
+def _print_sync(report, json_out: bool) -> None:
+    if json_out:
+        print(json.dumps(report.to_json(), indent=2))
+        return
+    con = _console()
+    for name in ("uploaded", "downloaded", "updated_metadata", "deleted", "unchanged"):
+        items = getattr(report, name)
+        if items:
+            con.print(
+                f"{name.replace('_', ' ')}: {len(items)}  ({', '.join(items[:8])}"
+                f"{', …' if len(items) > 8 else ''})"
+            )
+    for asset_id, why in report.conflicts:
+        con.print(f"[yellow]conflict[/] {asset_id}: {why} (left alone)")
+    for asset_id, why in report.failed:
+        con.print(f"[red]failed[/] {asset_id}: {why}")
+
+
+BucketOpt = Annotated[str, typer.Option(help="The S3 bucket.")]
+PrefixOpt = Annotated[str, typer.Option(help="A folder inside the bucket.")]
+EndpointOpt = Annotated[
+    str | None, typer.Option(help="An S3-compatible endpoint, e.g. http://127.0.0.1:9000.")
+]
+
+
+@library_app.command("push")
+def library_push(
+    bucket: BucketOpt,
+    prefix: PrefixOpt = "livedirector",
+    endpoint_url: EndpointOpt = None,
+    library: LibraryOpt = None,
+    chroma_url: ChromaOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Upload clips, thumbnails and metadata to S3 (what changed since the last sync)."""
+    report = _sync(library, chroma_url, bucket, prefix, endpoint_url).push()
+    _print_sync(report, json_out)
+    if report.failed or report.conflicts:
+        raise typer.Exit(1)
+
+
+@library_app.command("pull")
+def library_pull(
+    bucket: BucketOpt,
+    prefix: PrefixOpt = "livedirector",
+    endpoint_url: EndpointOpt = None,
+    into: Annotated[Path | None, typer.Option(help="Folder for downloaded clips.")] = None,
+    library: LibraryOpt = None,
+    chroma_url: ChromaOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Download what is missing or changed from S3 and index it here."""
+    sync = _sync(library, chroma_url, bucket, prefix, endpoint_url)
+    report = sync.pull(into or sync.library.root / "pulled")
+    _print_sync(report, json_out)
+    if report.failed or report.conflicts:
+        raise typer.Exit(1)
+
+
 @library_app.command("samples")
 def library_samples(
     out: Annotated[Path, typer.Argument(help="Folder to write the sample clips into.")],

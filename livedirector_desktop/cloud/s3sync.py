@@ -1,0 +1,344 @@
+"""Share a library through S3: clips, thumbnails and sidecars, with a manifest.
+
+  s3://BUCKET/PREFIX/manifest.json        {"version": 1, "assets": {id: entry}}
+  s3://BUCKET/PREFIX/clips/<id><ext>      the clip (multipart above 8 MB)
+  s3://BUCKET/PREFIX/sidecars/<id>.json   title, description, tags, category
+  s3://BUCKET/PREFIX/thumbnails/<id>.jpg
+
+Each library keeps, per bucket and prefix, the hashes it last synced (`sync-state.json`),
+so a push or pull knows which side changed: a clip changed on both sides since the last
+sync is a conflict, reported and left alone. Downloads go to a temporary name and are
+renamed only after their SHA-256 matches; the manifest is written last, so an interrupted
+push leaves the remote as it was plus some uploaded objects a rerun reuses.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from livedirector_desktop.core.errors import LiveDirectorError
+from livedirector_desktop.library.asset import Asset, sidecar_path, write_sidecar
+from livedirector_desktop.library.importer import _sha256, import_paths
+from livedirector_desktop.library.library import Library
+
+log = logging.getLogger(__name__)
+
+MULTIPART_BYTES = 8 * 1024 * 1024
+Progress = Callable[[str, int, int], None]  # (asset id, done, total)
+
+
+@dataclass
+class SyncReport:
+    uploaded: list[str] = field(default_factory=list)
+    downloaded: list[str] = field(default_factory=list)
+    updated_metadata: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    conflicts: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {
+            k: v if not (v and isinstance(v[0], tuple)) else [{"id": a, "why": b} for a, b in v]
+            for k, v in self.__dict__.items()
+        }
+
+
+def _key(prefix: str, *parts: str) -> str:
+    return "/".join(p.strip("/") for p in (prefix, *parts) if p and p.strip("/"))
+
+
+class S3Sync:
+    def __init__(
+        self,
+        library: Library,
+        bucket: str,
+        prefix: str = "",
+        endpoint_url: str = "",
+        region: str = "",
+        client=None,
+    ) -> None:
+        from livedirector_desktop.cloud.aws import client as make_client
+
+        self.library, self.bucket, self.prefix = library, bucket, prefix.strip("/")
+        self.s3 = client or make_client("s3", region, endpoint_url)
+        self.state_path = library.root / "sync-state.json"
+        self.transfer_callback: Callable[[int], None] | None = None  # bytes moved, for progress
+
+    # ---------------------------------------------------------------- state and manifest
+
+    def _state_key(self) -> str:
+        return f"{self.bucket}/{self.prefix}"
+
+    def _load_base(self) -> dict[str, str]:
+        try:
+            return json.loads(self.state_path.read_text()).get(self._state_key(), {})
+        except (OSError, json.JSONDecodeError):
+            return {}
+
+    def _save_base(self, base: dict[str, str]) -> None:
+        try:
+            state = json.loads(self.state_path.read_text())
+        except (OSError, json.JSONDecodeError):
+            state = {}
+        state[self._state_key()] = base
+        tmp = self.state_path.with_name(".sync-state.json.partial")
+        tmp.write_text(json.dumps(state, indent=1))
+        os.replace(tmp, self.state_path)
+
+    def _call(self, what: str, fn, *args, **kwargs):
+        from boto3.exceptions import Boto3Error
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from livedirector_desktop.cloud.aws import explain
+
+        try:
+            return fn(*args, **kwargs)
+        except (ClientError, BotoCoreError, Boto3Error) as exc:
+            raise explain(exc, f"{what} (s3://{self.bucket}/{self.prefix})") from exc
+
+    def remote_manifest(self) -> dict:
+        from botocore.exceptions import ClientError
+
+        try:
+            body = self.s3.get_object(Bucket=self.bucket, Key=_key(self.prefix, "manifest.json"))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                self._call("open the bucket", self.s3.head_bucket, Bucket=self.bucket)
+                return {"version": 1, "assets": {}}
+            from livedirector_desktop.cloud.aws import explain
+
+            raise explain(exc, f"read the manifest (s3://{self.bucket}/{self.prefix})") from exc
+        except Exception as exc:
+            from livedirector_desktop.cloud.aws import explain
+
+            raise explain(exc, f"read the manifest (s3://{self.bucket}/{self.prefix})") from exc
+        try:
+            manifest = json.loads(body["Body"].read())
+        except json.JSONDecodeError as exc:
+            raise LiveDirectorError(
+                f"s3://{self.bucket}/{self.prefix}/manifest.json is corrupt",
+                "push from a library that has the clips to rewrite it",
+            ) from exc
+        manifest.setdefault("assets", {})
+        return manifest
+
+    def _write_manifest(self, manifest: dict) -> None:
+        manifest["updated_at"] = time.time()
+        self._call(
+            "write the manifest",
+            self.s3.put_object,
+            Bucket=self.bucket,
+            Key=_key(self.prefix, "manifest.json"),
+            Body=json.dumps(manifest, indent=1).encode(),
+            ContentType="application/json",
+        )
+
+    @staticmethod
+    def _meta(asset: Asset) -> dict:
+        return {
+            "title": asset.title,
+            "description": asset.description,
+            "tags": asset.tags,
+            "category": asset.category,
+        }
+
+    # ---------------------------------------------------------------- push
+
+    def push(self, progress: Progress | None = None) -> SyncReport:
+        from boto3.s3.transfer import TransferConfig
+
+        report = SyncReport()
+        manifest = self.remote_manifest()
+        remote: dict = manifest["assets"]
+        base = self._load_base()
+        local = {a.id: a for a in self.library.assets()}
+        transfer = TransferConfig(
+            multipart_threshold=MULTIPART_BYTES, multipart_chunksize=MULTIPART_BYTES
+        )
+        for n, (asset_id, asset) in enumerate(sorted(local.items())):
+            if progress:
+                progress(asset_id, n, len(local))
+            entry = remote.get(asset_id)
+            last = base.get(asset_id)
+            if entry and entry["sha256"] == asset.sha256:
+                if entry.get("metadata") != self._meta(asset):
+                    entry["metadata"] = self._meta(asset)
+                    self._put_sidecar(asset)
+                    report.updated_metadata.append(asset_id)
+                else:
+                    report.unchanged.append(asset_id)
+                base[asset_id] = asset.sha256
+                continue
+            if entry and entry["sha256"] != last:
+                why = (
+                    "changed on both sides since the last sync"
+                    if last and asset.sha256 != last
+                    else "changed in the bucket: pull it first"
+                )
+                if last is None:
+                    why = "the bucket has a different clip under this id"
+                report.conflicts.append((asset_id, why))
+                continue
+            path = Path(asset.path)
+            if not path.is_file():
+                report.failed.append((asset_id, f"clip file {path} is missing"))
+                continue
+            clip_key = _key(self.prefix, "clips", f"{asset_id}{path.suffix.lower()}")
+            self._call(
+                f"upload {asset_id}",
+                self.s3.upload_file,
+                str(path),
+                self.bucket,
+                clip_key,
+                ExtraArgs={"Metadata": {"sha256": asset.sha256}},
+                Config=transfer,
+                Callback=self.transfer_callback,
+            )
+            thumb_key = ""
+            if asset.thumbnail and Path(asset.thumbnail).is_file():
+                thumb_key = _key(self.prefix, "thumbnails", f"{asset_id}.jpg")
+                self._call(
+                    f"upload {asset_id}",
+                    self.s3.upload_file,
+                    asset.thumbnail,
+                    self.bucket,
+                    thumb_key,
+                )
+            self._put_sidecar(asset)
+            remote[asset_id] = {
+                "sha256": asset.sha256,
+                "size_bytes": asset.size_bytes,
+                "clip_key": clip_key,
+                "thumbnail_key": thumb_key,
+                "sidecar_key": _key(self.prefix, "sidecars", f"{asset_id}.json"),
+                "metadata": self._meta(asset),
+                "updated_at": time.time(),
+            }
+            base[asset_id] = asset.sha256
+            report.uploaded.append(asset_id)
+        # Removed here since the last sync, and unchanged there: remove there too.
+        for asset_id in sorted(set(base) - set(local)):
+            entry = remote.get(asset_id)
+            if entry and entry["sha256"] == base[asset_id]:
+                keys = [entry.get(k) for k in ("clip_key", "thumbnail_key", "sidecar_key")]
+                self._call(
+                    f"delete {asset_id}",
+                    self.s3.delete_objects,
+                    Bucket=self.bucket,
+                    Delete={"Objects": [{"Key": k} for k in keys if k]},
+                )
+                del remote[asset_id]
+                report.deleted.append(asset_id)
+            base.pop(asset_id, None)
+        self._write_manifest(manifest)
+        self._save_base(base)
+        return report
+
+    def _put_sidecar(self, asset: Asset) -> None:
+        body = json.dumps({"id": asset.id, **self._meta(asset)}, indent=2).encode()
+        self._call(
+            f"upload {asset.id}",
+            self.s3.put_object,
+            Bucket=self.bucket,
+            Key=_key(self.prefix, "sidecars", f"{asset.id}.json"),
+            Body=body,
+            ContentType="application/json",
+        )
+
+    # ---------------------------------------------------------------- pull
+
+    def pull(self, into: Path, progress: Progress | None = None) -> SyncReport:
+        report = SyncReport()
+        remote: dict = self.remote_manifest()["assets"]
+        base = self._load_base()
+        local = {a.id: a for a in self.library.assets()}
+        into = Path(into)
+        into.mkdir(parents=True, exist_ok=True)
+        fetched: list[Path] = []
+        for n, (asset_id, entry) in enumerate(sorted(remote.items())):
+            if progress:
+                progress(asset_id, n, len(remote))
+            mine = local.get(asset_id)
+            last = base.get(asset_id)
+            if mine and mine.sha256 == entry["sha256"]:
+                if self._meta(mine) != entry.get("metadata", self._meta(mine)):
+                    meta = entry["metadata"]
+                    self.library.update_metadata(
+                        asset_id,
+                        title=meta["title"],
+                        description=meta["description"],
+                        tags=meta["tags"],
+                        category=meta["category"],
+                    )
+                    report.updated_metadata.append(asset_id)
+                else:
+                    report.unchanged.append(asset_id)
+                base[asset_id] = entry["sha256"]
+                continue
+            if mine and mine.sha256 != last:
+                why = (
+                    "changed on both sides since the last sync"
+                    if last
+                    else "this library has a different clip under this id"
+                )
+                report.conflicts.append((asset_id, why))
+                continue
+            target = Path(mine.path) if mine else into / Path(entry["clip_key"]).name
+            try:
+                self._download(entry, target)
+            except LiveDirectorError as exc:
+                report.failed.append((asset_id, exc.message))
+                continue
+            meta = entry.get("metadata", {})
+            write_sidecar(
+                Asset(
+                    id=asset_id,
+                    title=meta.get("title", asset_id),
+                    path=str(target),
+                    description=meta.get("description", ""),
+                    tags=meta.get("tags", []),
+                    category=meta.get("category", ""),
+                ),
+                sidecar_path(target),
+            )
+            fetched.append(target)
+            base[asset_id] = entry["sha256"]
+            report.downloaded.append(asset_id)
+        if fetched:
+            imported = import_paths(self.library, fetched)
+            report.failed += [(Path(p).stem, m) for p, m in imported.failed]
+        # Deleted there since the last sync, unchanged here: remove here too (the file stays).
+        for asset_id in sorted(set(base) - set(remote)):
+            mine = local.get(asset_id)
+            if mine and mine.sha256 == base[asset_id]:
+                self.library.remove([asset_id])
+                report.deleted.append(asset_id)
+            base.pop(asset_id, None)
+        self._save_base(base)
+        return report
+
+    def _download(self, entry: dict, target: Path) -> None:
+        tmp = target.with_name(f".{target.name}.partial")
+        try:
+            self._call(
+                f"download {target.name}",
+                self.s3.download_file,
+                self.bucket,
+                entry["clip_key"],
+                str(tmp),
+                Callback=self.transfer_callback,
+            )
+            if _sha256(tmp) != entry["sha256"]:
+                raise LiveDirectorError(
+                    f"{target.name}: downloaded data does not match its hash", "run the pull again"
+                )
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
