@@ -91,11 +91,15 @@ class Settings:
     models_dir: str = ""
     library_dir: str = ""
     chroma_url: str = ""
-    reasoner: str = "llama"  # llama | keyword
+    reasoner: str = "llama"  # llama | keyword | bedrock (falls back to llama)
     llm_model: str = "smollm2-135m"  # a model name from `livedirector models list`, or a .gguf path
     llm_threads: int = 2
     llm_timeout_ms: int = 1500
     embedding_threads: int = 1
+    embedding_model: str = "minilm"  # minilm (local) | titan (Amazon Bedrock)
+    aws_region: str = ""  # default: the AWS profile's region
+    bedrock_model: str = "anthropic.claude-3-haiku-20240307-v1:0"
+    bedrock_timeout_ms: int = 3000
     director: DirectorSettings = field(default_factory=DirectorSettings)
     studio: StudioSettings = field(default_factory=StudioSettings)
 

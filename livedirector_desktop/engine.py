@@ -7,7 +7,7 @@ from pathlib import Path
 
 from livedirector_desktop import models
 from livedirector_desktop.config import Settings
-from livedirector_desktop.core.errors import BadInputError
+from livedirector_desktop.core.errors import BadInputError, LiveDirectorError
 from livedirector_desktop.director.director import Director
 from livedirector_desktop.director.reasoner import REGISTRY as REASONERS
 from livedirector_desktop.director.reasoner import Reasoner
@@ -17,7 +17,16 @@ from livedirector_desktop.library.library import Library
 log = logging.getLogger(__name__)
 
 
-def load_embedder(settings: Settings) -> MiniLMEmbedder:
+def load_embedder(settings: Settings):
+    if settings.embedding_model == "titan":
+        from livedirector_desktop.cloud.bedrock import TitanEmbedder
+
+        return TitanEmbedder(region=settings.aws_region)
+    if settings.embedding_model != "minilm":
+        raise BadInputError(
+            f"unknown embedding model {settings.embedding_model!r}",
+            "use minilm (local) or titan (Amazon Bedrock)",
+        )
     return MiniLMEmbedder(
         models.require("embeddings", settings.models_path), threads=settings.embedding_threads
     )
@@ -32,11 +41,27 @@ def open_library(
 
 def make_reasoner(settings: Settings, name: str | None = None) -> Reasoner:
     name = name or settings.reasoner
-    if name not in REASONERS:
-        raise BadInputError(f"unknown reasoner {name!r}", f"use one of: {', '.join(REASONERS)}")
+    if name not in REASONERS and name != "bedrock":
+        raise BadInputError(
+            f"unknown reasoner {name!r}", f"use one of: {', '.join([*REASONERS, 'bedrock'])}"
+        )
     if name == "llama":
         path = models.resolve_llm(settings.llm_model, settings.models_path)
         return REASONERS[name](model_path=path, threads=settings.llm_threads)
+    if name == "bedrock":
+        from livedirector_desktop.cloud.bedrock import BedrockReasoner
+
+        try:
+            local = make_reasoner(settings, "llama")
+        except LiveDirectorError as exc:
+            log.warning("no local LLM to fall back on: %s", exc.message)
+            local = REASONERS["keyword"]()
+        return BedrockReasoner(
+            model_id=settings.bedrock_model,
+            region=settings.aws_region,
+            timeout_s=settings.bedrock_timeout_ms / 1000,
+            fallback=local,
+        )
     return REASONERS[name]()
 
 

@@ -15,6 +15,8 @@ class Analysis:
     visual_concepts: tuple[str, ...] = ()
     sentiment: str = ""
     is_filler: bool = False
+    source: str = ""  # which backend answered ("llm", "bedrock", ...): the decision's path
+    note: str = ""  # e.g. why a preferred backend was passed over
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,7 @@ class Director:
             if analysis.is_filler and not is_filler(text):
                 # Small models say NONE for too many real topics; the sentence decides.
                 return Analysis(query="", topic="", is_filler=False), "llm", "llm saw no topic"
-            return analysis, "llm", ""
+            return analysis, analysis.source or "llm", analysis.note
         except Exception as exc:  # any failure of the reasoner is a reason to fall back
             log.warning("reasoner failed, falling back: %s", exc)
             return self.fallback.analyze(text), "fallback", f"llm failed: {exc}"
@@ -76,7 +76,7 @@ class Director:
                 candidates = retrieve(
                     self.library,
                     text,
-                    query if path == "llm" else "",
+                    query if path != "fallback" else "",
                     self.settings.top_k,
                     self.settings.query_weight,
                 )

@@ -44,5 +44,5 @@ def _llama(**kwargs) -> Reasoner:
     return LlamaReasoner(**kwargs)
 
 
-# The cloud package registers "bedrock" here when it is installed and switched on.
+# The engine adds "bedrock" (cloud/, optional) on top of these.
 REGISTRY: dict[str, ReasonerFactory] = {"keyword": KeywordReasoner, "llama": _llama}
