@@ -100,6 +100,9 @@ class Settings:
     aws_region: str = ""  # default: the AWS profile's region
     bedrock_model: str = "anthropic.claude-3-haiku-20240307-v1:0"
     bedrock_timeout_ms: int = 3000
+    s3_bucket: str = ""  # a shared library in S3 (the studio's Sync button)
+    s3_prefix: str = "livedirector"
+    s3_endpoint_url: str = ""  # an S3-compatible store instead of AWS
     director: DirectorSettings = field(default_factory=DirectorSettings)
     studio: StudioSettings = field(default_factory=StudioSettings)
 

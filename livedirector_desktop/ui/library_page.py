@@ -72,9 +72,11 @@ class LibraryPage(QWidget):
     changed = Signal()
     import_progress = Signal(int, int, str)
 
-    def __init__(self, library: Library, background: Background, parent=None) -> None:
+    def __init__(
+        self, library: Library, background: Background, parent=None, settings=None
+    ) -> None:
         super().__init__(parent)
-        self.library, self.background = library, background
+        self.library, self.background, self.settings = library, background, settings
         self.icons: dict[str, QIcon] = {}
         self.assets: list[Asset] = []
         layout = QVBoxLayout(self)
@@ -84,10 +86,13 @@ class LibraryPage(QWidget):
         self.search.textChanged.connect(lambda t: None if t else self.refresh())
         self.import_button = QPushButton("Import folder…")
         self.import_button.clicked.connect(self.choose_import)
+        self.sync_button = QPushButton("Sync with S3…")
+        self.sync_button.clicked.connect(self.sync)
         self.edit_button = QPushButton("Edit…")
         self.edit_button.clicked.connect(self.edit_selected)
         top.addWidget(self.search, 1)
         top.addWidget(self.edit_button)
+        top.addWidget(self.sync_button)
         top.addWidget(self.import_button)
         layout.addLayout(top)
         self.progress = QProgressBar()
@@ -205,3 +210,50 @@ class LibraryPage(QWidget):
             self.changed.emit()
 
         self.background.run(lambda: self.library.update_metadata(asset.id, **values), done)
+
+    def sync(self) -> None:
+        """Push what changed here, then pull what changed there (settings: s3_bucket...)."""
+        from PySide6.QtWidgets import QInputDialog
+
+        settings = self.settings
+        bucket = settings.s3_bucket if settings else ""
+        if not bucket:
+            bucket, ok = QInputDialog.getText(self, "Sync with S3", "Bucket:")
+            if not ok or not bucket.strip():
+                return
+            bucket = bucket.strip()
+            if settings:
+                settings.s3_bucket = bucket
+        prefix = settings.s3_prefix if settings else "livedirector"
+        endpoint = settings.s3_endpoint_url if settings else ""
+        self.sync_button.setEnabled(False)
+        self.status.setText(f"Syncing with s3://{bucket}/{prefix} …")
+
+        def work():
+            from livedirector_desktop.cloud.s3sync import S3Sync
+
+            sync = S3Sync(self.library, bucket, prefix, endpoint)
+            return sync.push(), sync.pull(self.library.root / "pulled")
+
+        def done(result, error) -> None:
+            self.sync_button.setEnabled(True)
+            if error:
+                QMessageBox.warning(self, "Sync failed", str(error))
+                self.status.setText("Sync failed")
+                return
+            pushed, pulled = result
+            problems = [
+                f"{a}: {w}"
+                for a, w in pushed.conflicts + pulled.conflicts + pushed.failed + pulled.failed
+            ]
+            self.status.setText(
+                f"Synced: {len(pushed.uploaded)} up, {len(pulled.downloaded)} down, "
+                f"{len(pushed.deleted) + len(pulled.deleted)} removed, "
+                f"{len(problems)} conflicts or failures"
+            )
+            if problems:
+                QMessageBox.information(self, "Left alone", "\n".join(problems[:15]))
+            self.refresh()
+            self.changed.emit()
+
+        self.background.run(work, done)

@@ -164,7 +164,9 @@ class StudioWindow(QMainWindow):
         studio.setSizes([880, 400])
         tabs.addTab(studio, "Studio")
 
-        self.library_page = LibraryPage(self.session.library, self.background)
+        self.library_page = LibraryPage(
+            self.session.library, self.background, settings=self.settings
+        )
         tabs.addTab(self.library_page, "Library")
 
         sessions_page = QWidget()
