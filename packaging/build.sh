@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Build the one-folder app: dist/livedirector/livedirector (this platform).
+#   packaging/build.sh            models to bundle come from the models folder (and ../shared)
+# Env: LIVEDIRECTOR_MODELS (where models are found), LIVEDIRECTOR_SHARED (../shared).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+PY=${PYTHON:-$ROOT/.venv/bin/python}
+[ -x "$PY" ] || { echo "run ./run.sh once first (it creates .venv)" >&2; exit 1; }
+"$PY" -m pip install -q "pyinstaller>=6.10"
+
+# The models the app ships with: the embedding model, the default GGUF, a Vosk model if any.
+STAGE=$ROOT/build/bundle-models
+rm -rf "$STAGE"
+mkdir -p "$STAGE"
+export LIVEDIRECTOR_BUNDLE_MODELS=$STAGE
+SHARED=${LIVEDIRECTOR_SHARED:-$ROOT/../shared}
+"$PY" - "$STAGE" "$SHARED" <<'PYEOF'
+import sys
+from pathlib import Path
+
+from livedirector_desktop import models
+from livedirector_desktop.config import load_settings
+
+stage, shared = Path(sys.argv[1]), Path(sys.argv[2])
+source_dir = load_settings().models_path
+for name in ("embeddings", "smollm2-135m", "vosk-en"):
+    spec = models.get_spec(name)
+    found = models.locate(spec, source_dir)
+    if found is None and name == "embeddings" and (shared / "models/all-MiniLM-L6-v2").is_dir():
+        found = shared / "models/all-MiniLM-L6-v2"
+    if found is None:
+        print(f"build: not bundling {name} (not found; {spec.how_to_get})")
+        continue
+    models.install(name, stage, source=found)
+    print(f"build: bundling {name} from {found}")
+PYEOF
+
+started=$(date +%s)
+"$PY" -m PyInstaller --noconfirm --clean --log-level WARN \
+  --distpath "$ROOT/dist" --workpath "$ROOT/build/pyinstaller" packaging/livedirector.spec
+echo "build: dist/livedirector in $(( $(date +%s) - started )) s, $(du -sh dist/livedirector | cut -f1)"
