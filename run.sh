@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One entry point for a newcomer:
-#   ./run.sh          set everything up, then run the demo (the main job, headless for now)
+#   ./run.sh          set everything up, then run the demo: a sample library, a talk directed
+#                     and rendered with B-roll, then the live studio on it (with a display)
 #   ./run.sh test     set everything up, then lint and run the test suite
 # Set-up is idempotent: a second run only checks.
 set -euo pipefail
@@ -53,7 +54,7 @@ case "${1:-demo}" in
     exec "$PY" -m pytest "$@"
     ;;
   demo)
-    exec "$VENV/bin/livedirector" demo
+    exec "$VENV/bin/livedirector" demo --studio
     ;;
   *)
     exec "$VENV/bin/livedirector" "$@"

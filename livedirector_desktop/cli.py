@@ -485,8 +485,12 @@ def demo(
     workdir: Annotated[
         Path | None, typer.Option(help="Where to put the sample clips and library.")
     ] = None,
+    open_studio: Annotated[
+        bool,
+        typer.Option("--studio", help="Then open the studio on the demo talk (needs a display)."),
+    ] = False,
 ) -> None:
-    """The main job, headless: sample library, import, direct a talk, render it with B-roll."""
+    """The main job: sample library, import, direct a talk, render it, then (--studio) go live."""
     from livedirector_desktop.config import assets_dir, data_dir
 
     workdir = workdir or data_dir() / "demo"
@@ -519,6 +523,14 @@ def demo(
         None,
     )
     con.print(f"[bold]open {workdir / 'talk-with-broll.mp4'} to watch the result[/]")
+    if open_studio:
+        import os
+
+        if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+            con.print("no display: skipping the studio (run `livedirector studio` on a desktop)")
+            return
+        con.rule("5. the live studio, with the demo talk as camera and microphone")
+        studio(camera=str(talk), mic=str(talk), transcript=transcript, library=workdir / "library")
 
 
 def _demo_talk(workdir: Path, sentences: list[str]) -> tuple[Path, Path]:
