@@ -132,3 +132,24 @@ def small_clips(tmp_path) -> Path:
     out = tmp_path / "clips"
     make_library(entries, out, width=160, height=96, seconds=1.0, fps=15)
     return out
+
+
+@pytest.fixture(scope="session")
+def sample_library(tmp_path_factory, embedder):
+    """The bundled sample catalog as small generated clips, imported (tests must not edit it)."""
+    from livedirector_desktop.library.importer import import_paths
+    from livedirector_desktop.library.library import Library
+    from livedirector_desktop.library.samples import make_library, read_catalog
+
+    clips = tmp_path_factory.mktemp("sample_clips")
+    make_library(
+        read_catalog(ROOT / "assets" / "sample_library" / "catalog.json"),
+        clips,
+        width=320,
+        height=180,
+        seconds=2.0,
+        fps=15,
+    )
+    lib = Library.open(tmp_path_factory.mktemp("sample_lib"), embedder)
+    assert import_paths(lib, [clips]).ok
+    return lib

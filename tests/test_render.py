@@ -35,26 +35,6 @@ def talk(tmp_path_factory) -> tuple[Path, Path, list[dict]]:
     return video, transcript, segments
 
 
-@pytest.fixture(scope="module")
-def sample_library(tmp_path_factory, embedder):
-    from livedirector_desktop.library.importer import import_paths
-    from livedirector_desktop.library.library import Library
-    from livedirector_desktop.library.samples import make_library, read_catalog
-
-    clips = tmp_path_factory.mktemp("clips")
-    make_library(
-        read_catalog(ROOT / "assets" / "sample_library" / "catalog.json"),
-        clips,
-        width=320,
-        height=180,
-        seconds=2.0,
-        fps=15,
-    )
-    lib = Library.open(tmp_path_factory.mktemp("lib"), embedder)
-    assert import_paths(lib, [clips]).ok
-    return lib
-
-
 def run_render(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     out = subprocess.run(
         [sys.executable, "-m", "livedirector_desktop", "render", *args],

@@ -617,11 +617,6 @@ class LiveSession:
             )
             for s in self._rec_segments
         ]
-        assets = {}
-        for s in segments:
-            asset = self.library.get(s.asset_id) if s.asset_id else None
-            if asset:
-                assets[asset.id] = {"title": asset.title, "path": asset.path}
         meta = {
             "output": str(output),
             "layout": self.scene.layout_name,
@@ -633,7 +628,7 @@ class LiveSession:
             output,
             cues,
             segments,
-            assets,
+            self.library,
             meta,
             output.name,
             end_ms,

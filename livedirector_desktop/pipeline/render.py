@@ -350,11 +350,6 @@ def render(
     t0 = time.perf_counter()
     writer = composite(info, segments, library, output, opts, progress)
     timings["composite"] = time.perf_counter() - t0
-    assets = {}
-    for s in segments:
-        if s.asset_id and s.asset_id not in assets:
-            asset = library.get(s.asset_id)
-            assets[s.asset_id] = {"title": asset.title, "path": asset.path} if asset else {}
     meta = {
         "input": str(info.path),
         "output": str(output),
@@ -368,7 +363,7 @@ def render(
             output,
             cues,
             segments,
-            assets,
+            library,
             meta,
             info.path.name,
             info.duration_ms,

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from livedirector_desktop.asr.transcript import Cue, to_srt, to_vtt
 from livedirector_desktop.compositor.scene import Segment
+from livedirector_desktop.library.library import Library
 
 
 def write_atomic(path: Path, text: str) -> Path:
@@ -84,17 +85,28 @@ def edl(
     return "\n".join(lines)
 
 
+def clip_info(library: Library, segments: list[Segment]) -> dict[str, dict]:
+    """Title and file of each clip the segments show, for the timeline and the EDL."""
+    info: dict[str, dict] = {}
+    for s in segments:
+        if s.asset_id and s.asset_id not in info:
+            asset = library.get(s.asset_id)
+            info[s.asset_id] = {"title": asset.title, "path": asset.path} if asset else {}
+    return info
+
+
 def write_sidecars(
     video: Path,
     cues: list[Cue],
     segments: list[Segment],
-    assets: dict[str, dict],
+    library: Library,
     meta: dict,
     source_name: str,
     duration_ms: float,
     fps: Fraction,
 ) -> list[Path]:
     base = video.with_suffix("")
+    assets = clip_info(library, segments)
     return [
         write_atomic(base.with_suffix(".srt"), to_srt(cues)),
         write_atomic(base.with_suffix(".vtt"), to_vtt(cues)),

@@ -40,23 +40,3 @@ def studio_talk(tmp_path_factory):
     transcript = out / "talk.json"
     transcript.write_text(json.dumps({"segments": segments}))
     return video, transcript, segments
-
-
-@pytest.fixture(scope="session")
-def studio_library(tmp_path_factory, embedder):
-    from livedirector_desktop.library.importer import import_paths
-    from livedirector_desktop.library.library import Library
-    from livedirector_desktop.library.samples import make_library, read_catalog
-
-    clips = tmp_path_factory.mktemp("studio-clips")
-    make_library(
-        read_catalog(ROOT / "assets" / "sample_library" / "catalog.json"),
-        clips,
-        width=320,
-        height=180,
-        seconds=2.0,
-        fps=15,
-    )
-    lib = Library.open(tmp_path_factory.mktemp("studio-lib"), embedder)
-    assert import_paths(lib, [clips]).ok
-    return lib

@@ -63,7 +63,7 @@ def frame_at(path: Path, t_s: float) -> np.ndarray:
     raise AssertionError(f"no frame at {t_s}")
 
 
-def test_unattended_session_records_what_the_director_chose(studio_talk, studio_library, tmp_path):
+def test_unattended_session_records_what_the_director_chose(studio_talk, sample_library, tmp_path):
     talk, transcript, segments = studio_talk
     out = tmp_path / "session.mp4"
     stats_path = tmp_path / "stats.json"
@@ -73,7 +73,7 @@ def test_unattended_session_records_what_the_director_chose(studio_talk, studio_
         studio_cmd(
             talk,
             transcript,
-            studio_library,
+            sample_library,
             "--record",
             str(out),
             "--quit-after",
@@ -119,12 +119,12 @@ def test_unattended_session_records_what_the_director_chose(studio_talk, studio_
 
 
 def test_killing_the_studio_mid_recording_leaves_a_playable_file(
-    studio_talk, studio_library, tmp_path
+    studio_talk, sample_library, tmp_path
 ):
     talk, transcript, _ = studio_talk
     out = tmp_path / "crash.mp4"
     proc = subprocess.Popen(
-        studio_cmd(talk, transcript, studio_library, "--record", str(out), "--quit-after", "60"),
+        studio_cmd(talk, transcript, sample_library, "--record", str(out), "--quit-after", "60"),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -140,7 +140,7 @@ def test_killing_the_studio_mid_recording_leaves_a_playable_file(
     assert info["frames"] >= 3 * 30 and info["video_s"] >= 3.0  # lost at most ~2 s of 6
 
 
-def test_studio_opens_without_camera_or_microphone(tmp_path, studio_library):
+def test_studio_opens_without_camera_or_microphone(tmp_path, sample_library):
     out = tmp_path / "shot.png"
     run = subprocess.run(
         [
@@ -153,7 +153,7 @@ def test_studio_opens_without_camera_or_microphone(tmp_path, studio_library):
             "--mic",
             "no-such-mic",
             "--library",
-            str(studio_library.root),
+            str(sample_library.root),
             "--quit-after",
             "3",
             "--screenshot",
@@ -171,7 +171,7 @@ def test_studio_opens_without_camera_or_microphone(tmp_path, studio_library):
 
 
 @pytest.fixture()
-def studio(qtbot, studio_talk, studio_library, tmp_path):
+def studio(qtbot, studio_talk, sample_library, tmp_path):
     from livedirector_desktop.asr.replay import ReplayRecognizer
     from livedirector_desktop.config import Settings
     from livedirector_desktop.director.director import Director
@@ -183,8 +183,8 @@ def studio(qtbot, studio_talk, studio_library, tmp_path):
 
     talk, transcript, _ = studio_talk
     session = LiveSession(
-        studio_library,
-        Director(studio_library, KeywordReasoner()),
+        sample_library,
+        Director(sample_library, KeywordReasoner()),
         ReplayRecognizer.from_file(transcript),
         FileVideoSource(talk),
         FileAudioSource(talk),
