@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from livedirector_desktop.config import DirectorSettings
-from livedirector_desktop.core.types import Analysis, Candidate
+from livedirector_desktop.core.types import Candidate
 from livedirector_desktop.director.director import Director
 from livedirector_desktop.director.filler import is_filler
 from livedirector_desktop.director.policy import Policy
@@ -257,8 +257,3 @@ def test_suggest_cli_keyword_reasoner_and_bad_input(dev_library):
         [*base, "--llm-model", "/nope/model.gguf", "hello"], capture_output=True, text=True
     )
     assert out.returncode == 2 and "does not exist" in out.stderr and "Traceback" not in out.stderr
-
-
-def test_analysis_is_plain_data():
-    a = Analysis(query="q")
-    assert not a.is_filler and a.visual_concepts == ()

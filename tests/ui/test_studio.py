@@ -240,9 +240,14 @@ def test_pin_veto_hold_and_layout_hotkeys(qtbot, studio):
 def test_transcript_panel_shows_partials_then_finals(qtbot, studio):
     window, _session = studio
     qtbot.waitUntil(lambda: window.partial != "", timeout=10_000)
+    partial = window.partial
+    html = window.transcript_view.toHtml()
+    assert partial in html and "#888888" in html  # the words so far, in grey
     qtbot.waitUntil(lambda: len(window.finals) >= 1, timeout=10_000)
     assert window.finals[0] == "Hi everyone, welcome back to the channel."
-    assert "#888" in window.transcript_view.toHtml() or window.partial == ""
+    qtbot.waitUntil(lambda: window.partial == "" or window.partial != partial, timeout=10_000)
+    final_html = window.transcript_view.toHtml()
+    assert "Hi everyone, welcome back to the channel." in final_html and "#111111" in final_html
 
 
 @pytest.mark.parametrize("layout", ["fullscreen", "pip", "side-by-side"])
