@@ -73,6 +73,13 @@ def run_studio(args: StudioArgs) -> int:
     QSurfaceFormat.setDefaultFormat(fmt)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("LiveDirector")
+    from PySide6.QtGui import QIcon
+
+    from livedirector_desktop.config import assets_dir
+
+    icon = assets_dir() / "icon.png"
+    if icon.exists():
+        app.setWindowIcon(QIcon(str(icon)))
     settings = load_settings()
     studio = settings.studio
     try:
