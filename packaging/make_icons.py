@@ -1,6 +1,6 @@
 """Draw the app icon (a play triangle over a picture-in-picture frame) as PNG and ICO.
 
-    .venv/bin/python packaging/make_icons.py   # assets/icon.png, packaging/icons/*.ico
+.venv/bin/python packaging/make_icons.py   # assets/icon.png, packaging/icons/*.ico
 """
 
 from __future__ import annotations
