@@ -29,17 +29,7 @@ from livedirector_desktop import models  # noqa: E402
 from livedirector_desktop.asr.audio import Resampler  # noqa: E402
 from livedirector_desktop.asr.vosk_backend import VoskRecognizer  # noqa: E402
 from livedirector_desktop.media.synthetic import speak, write_talk  # noqa: E402
-
-TALK = [
-    "Hi everyone, welcome back to the channel.",
-    "Every morning starts with a double espresso.",
-    "Then I work on my side project, a little Python app.",
-    "The markets have been wild, my index fund is up this year.",
-    "Last weekend we climbed to a summit in the Alps.",
-    "SpaceX is launching another Starship next week.",
-    "I finally switched to an electric car.",
-    "Thanks for watching, see you next time.",
-]
+from tests.support import TALK, livedirector, make_sample_library  # noqa: E402
 
 
 def bench_asr() -> dict:
@@ -84,10 +74,7 @@ def render_once(talk: Path, transcript: Path, library: Path, out: Path, extra: l
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t = time.perf_counter()
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "livedirector_desktop",
+        livedirector(
             "--log-level",
             "error",
             "render",
@@ -101,7 +88,7 @@ def render_once(talk: Path, transcript: Path, library: Path, out: Path, extra: l
             "--reasoner",
             "keyword",
             *extra,
-        ],
+        ),
         check=True,
         stdout=subprocess.DEVNULL,
     )
@@ -122,27 +109,7 @@ def main() -> None:
     report["asr"] = bench_asr()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        env_lib = tmp / "library"
-        clips = tmp / "clips"
-        subprocess.run(
-            [sys.executable, "-m", "livedirector_desktop", "library", "samples", str(clips)],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "livedirector_desktop",
-                "library",
-                "import",
-                str(clips),
-                "--library",
-                str(env_lib),
-            ],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+        env_lib = make_sample_library(tmp)
         audio, segments = speak(TALK)
         reps = max(1, int(np.ceil(args.seconds / (len(audio) / 22050))))
         audio = np.tile(audio, reps)

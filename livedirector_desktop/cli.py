@@ -624,20 +624,132 @@ def render(
         con.print(f"  {path}")
 
 
+CameraOpt = Annotated[
+    str | None, typer.Option(help="Camera number, or a video file to play as one.")
+]
+MicOpt = Annotated[str | None, typer.Option(help="Microphone name/number, or an audio/video file.")]
+TranscriptOpt = Annotated[
+    Path | None, typer.Option(help="A timed transcript to replay instead of recognition.")
+]
+LayoutOpt = Annotated[str | None, typer.Option(help="fullscreen, pip or side-by-side.")]
+ResolutionOpt = Annotated[
+    str | None, typer.Option(help="Program size: 480p, 720p, 1080p or 2160p.")
+]
+FpsOpt = Annotated[int | None, typer.Option(help="Program frame rate (30 or 60).")]
+RecordOpt = Annotated[Path | None, typer.Option(help="Record the program to this .mp4.")]
+QuitAfterOpt = Annotated[
+    float | None, typer.Option(help="Stop after this many seconds (and save).")
+]
+StatsOpt = Annotated[Path | None, typer.Option(help="Write frame and latency stats on quit.")]
+ReasonerOpt = Annotated[str | None, typer.Option(help="llama, keyword or bedrock.")]
+CaptionsOpt = Annotated[
+    bool | None, typer.Option("--captions/--no-captions", help="A caption line in the program.")
+]
+
+
+def _record_path(record: Path | None) -> Path | None:
+    from livedirector_desktop.core.errors import BadInputError
+
+    if record is None:
+        return None
+    if record.suffix.lower() != ".mp4":
+        raise BadInputError(f"--record {record}: the recording must end in .mp4")
+    if record.is_dir():
+        raise BadInputError(f"--record {record} is a folder", "give a file name ending in .mp4")
+    return record
+
+
+@app.command()
+def live(
+    camera: CameraOpt = None,
+    mic: MicOpt = None,
+    transcript: TranscriptOpt = None,
+    layout: LayoutOpt = None,
+    resolution: ResolutionOpt = None,
+    fps: FpsOpt = None,
+    record: RecordOpt = None,
+    quit_after: QuitAfterOpt = None,
+    stats_json: StatsOpt = None,
+    reasoner: ReasonerOpt = None,
+    captions: CaptionsOpt = None,
+    library: LibraryOpt = None,
+    chroma_url: ChromaOpt = None,
+) -> None:
+    """The live session without a window: devices (or files) in, B-roll, recording out.
+
+    Runs until Ctrl-C, --quit-after, or the end of the files given as camera and
+    microphone; the recording is saved with its sidecars either way.
+    """
+    import signal
+    import threading
+
+    from livedirector_desktop.core.files import write_atomic
+    from livedirector_desktop.engine import SessionOptions, build_live_session, session_report
+    from livedirector_desktop.pipeline.headless import run_headless
+
+    record = _record_path(record)
+    settings = _settings()
+    session, messages = build_live_session(
+        SessionOptions(
+            camera=camera,
+            mic=mic,
+            transcript=transcript,
+            library=library,
+            chroma_url=chroma_url,
+            layout=layout,
+            resolution=resolution,
+            fps=fps,
+            reasoner=reasoner,
+            captions=captions,
+        ),
+        settings,
+    )
+    err = _console(stderr=True)
+    for message in messages:
+        err.print(f"[yellow]{message}[/]")
+    if session.camera is None and session.mic is None:
+        from livedirector_desktop.core.errors import BadInputError
+
+        raise BadInputError(
+            "no camera and no microphone could be opened",
+            "name a device or a file with --camera and --mic",
+        )
+    stop = threading.Event()
+
+    def on_sigint(_signum, _frame) -> None:
+        if stop.is_set():
+            err.print("saving the recording, one moment…")
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_sigint)
+    signal.signal(signal.SIGTERM, on_sigint)
+    cfg = session.config
+    err.print(
+        f"live: {cfg.width}x{cfg.height}@{cfg.fps:g} {cfg.layout}"
+        f"{f', recording to {record}' if record else ''}; Ctrl-C stops"
+    )
+    result = run_headless(session, record, quit_after, stop, say=err.print)
+    if result:
+        print(f"saved {result['path']} ({result['duration_ms'] / 1000:.1f} s)")
+        for path in result["sidecars"]:
+            print(f"  {path}")
+    summary = session.stats.summary()
+    err.print(
+        f"ticks {summary['ticks']}, late {summary['late_share'] * 100:.1f}%, "
+        f"dropped video {summary['video_dropped']} audio {summary['audio_dropped']}"
+    )
+    if stats_json:
+        write_atomic(stats_json, json.dumps(session_report(session, result), indent=2))
+
+
 @app.command()
 def studio(
-    camera: Annotated[
-        str | None, typer.Option(help="Camera number, or a video file to play as one.")
-    ] = None,
-    mic: Annotated[
-        str | None, typer.Option(help="Microphone name/number, or an audio/video file.")
-    ] = None,
-    transcript: Annotated[
-        Path | None, typer.Option(help="A timed transcript to replay instead of recognition.")
-    ] = None,
-    layout: Annotated[str | None, typer.Option(help="fullscreen, pip or side-by-side.")] = None,
-    resolution: Annotated[str | None, typer.Option(help="Program size: 720p or 1080p.")] = None,
-    fps: Annotated[int | None, typer.Option(help="Program frame rate (30 or 60).")] = None,
+    camera: CameraOpt = None,
+    mic: MicOpt = None,
+    transcript: TranscriptOpt = None,
+    layout: LayoutOpt = None,
+    resolution: ResolutionOpt = None,
+    fps: FpsOpt = None,
     record: Annotated[
         Path | None, typer.Option(help="Start recording to this .mp4 at once.")
     ] = None,
@@ -647,13 +759,9 @@ def studio(
     screenshot: Annotated[
         Path | None, typer.Option(help="Save a window screenshot on quit.")
     ] = None,
-    stats_json: Annotated[
-        Path | None, typer.Option(help="Write frame and latency stats on quit.")
-    ] = None,
-    reasoner: Annotated[str | None, typer.Option(help="llama or keyword.")] = None,
-    captions: Annotated[
-        bool | None, typer.Option("--captions/--no-captions", help="A caption line in the program.")
-    ] = None,
+    stats_json: StatsOpt = None,
+    reasoner: ReasonerOpt = None,
+    captions: CaptionsOpt = None,
     library: LibraryOpt = None,
     chroma_url: ChromaOpt = None,
 ) -> None:
@@ -670,7 +778,7 @@ def studio(
             layout=layout,
             resolution=resolution,
             fps=fps,
-            record=record,
+            record=_record_path(record),
             quit_after_s=quit_after,
             screenshot=screenshot,
             stats_json=stats_json,

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from livedirector_desktop.core.errors import BadInputError
+from livedirector_desktop.core.files import write_atomic
 
 APP = "livedirector"
 
@@ -184,7 +185,4 @@ def dump_settings(settings: Settings) -> str:
 def save_settings(settings: Settings, path: Path | None = None) -> Path:
     path = path or settings_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".toml.tmp")
-    tmp.write_text(dump_settings(settings), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_atomic(path, dump_settings(settings))

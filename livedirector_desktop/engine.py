@@ -1,9 +1,19 @@
-"""Builds the engine's parts from settings: the one place that knows which backend to use."""
+"""Builds the engine's parts from settings: the one place that knows which backend to use.
+
+`build_live_session` assembles a whole live session (devices, recognizer, director, scene,
+writer) for every view of it: the studio window, headless `livedirector live`, tests and
+benchmarks.
+"""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from livedirector_desktop.pipeline.live import LiveSession
 
 from livedirector_desktop import models
 from livedirector_desktop.config import Settings
@@ -11,25 +21,32 @@ from livedirector_desktop.core.errors import BadInputError, LiveDirectorError
 from livedirector_desktop.director.director import Director
 from livedirector_desktop.director.reasoner import REGISTRY as REASONERS
 from livedirector_desktop.director.reasoner import Reasoner
-from livedirector_desktop.library.embeddings import MiniLMEmbedder
+from livedirector_desktop.library.embeddings import REGISTRY as EMBEDDERS
 from livedirector_desktop.library.library import Library
 
 log = logging.getLogger(__name__)
 
 
-def load_embedder(settings: Settings):
-    if settings.embedding_model == "titan":
-        from livedirector_desktop.cloud.bedrock import TitanEmbedder
+def _titan(settings: Settings):
+    from livedirector_desktop.cloud.bedrock import TitanEmbedder
 
-        return TitanEmbedder(region=settings.aws_region)
-    if settings.embedding_model != "minilm":
+    return TitanEmbedder(region=settings.aws_region)
+
+
+def _minilm(settings: Settings):
+    return EMBEDDERS["minilm"](
+        models.require("embeddings", settings.models_path), threads=settings.embedding_threads
+    )
+
+
+def load_embedder(settings: Settings):
+    makers = {"minilm": _minilm, "titan": _titan}
+    if settings.embedding_model not in makers:
         raise BadInputError(
             f"unknown embedding model {settings.embedding_model!r}",
             "use minilm (local) or titan (Amazon Bedrock)",
         )
-    return MiniLMEmbedder(
-        models.require("embeddings", settings.models_path), threads=settings.embedding_threads
-    )
+    return makers[settings.embedding_model](settings)
 
 
 def open_library(
@@ -93,3 +110,83 @@ def make_recognizer(settings: Settings, model_path: Path | None = None, language
             exc.hint += "; or give a timed transcript with --transcript FILE (.srt, .vtt, .json)"
             raise
     return RECOGNIZERS["vosk"](model_path)
+
+
+@dataclass
+class SessionOptions:
+    """What a user may choose for one live session; None means "as in the settings"."""
+
+    camera: str | None = None
+    mic: str | None = None
+    transcript: Path | None = None
+    library: Path | None = None
+    chroma_url: str | None = None
+    layout: str | None = None
+    resolution: str | None = None
+    fps: int | None = None
+    reasoner: str | None = None
+    captions: bool | None = None
+
+
+def build_live_session(
+    options: SessionOptions, settings: Settings
+) -> tuple[LiveSession, list[str]]:
+    """A live session ready to start, and what the user should be told (no camera, ...).
+
+    A missing camera, microphone or speech model is a message, not an error: the session
+    runs without it. A bad choice (an unknown layout, resolution or reasoner) raises.
+    """
+    from livedirector_desktop.asr.replay import ReplayRecognizer
+    from livedirector_desktop.core.geometry import RESOLUTIONS
+    from livedirector_desktop.media.devices import open_camera, open_mic
+    from livedirector_desktop.pipeline.live import LiveConfig, LiveSession
+
+    studio = settings.studio
+    if options.reasoner:
+        settings.reasoner = options.reasoner
+    resolution = options.resolution or studio.resolution
+    if resolution not in RESOLUTIONS:
+        raise BadInputError(
+            f"unknown resolution {resolution!r}", f"use one of: {', '.join(RESOLUTIONS)}"
+        )
+    size = RESOLUTIONS[resolution]
+    fps = options.fps if options.fps is not None else studio.fps
+    config = LiveConfig(
+        width=size[0],
+        height=size[1],
+        fps=fps,
+        layout=options.layout or studio.layout,
+        transition_ms=studio.transition_ms,
+        captions=studio.captions if options.captions is None else options.captions,
+    )
+    messages: list[str] = []
+    library = open_library(settings, options.library, options.chroma_url)
+    if library.count() == 0:
+        messages.append("Your library is empty: import clips on the Library page.")
+    director = make_director(settings, library)
+    if options.transcript:
+        recognizer = ReplayRecognizer.from_file(options.transcript)
+    else:
+        try:
+            recognizer = make_recognizer(settings, language=studio.language)
+        except models.ModelMissingError as exc:
+            recognizer = None
+            messages.append(f"No speech recognition: {exc.message}. {exc.hint}")
+    camera, why = open_camera(options.camera or studio.camera, size, fps)
+    if why:
+        messages.append(why)
+    mic, why = open_mic(options.mic or studio.mic)
+    if why:
+        messages.append(why)
+    return LiveSession(library, director, recognizer, camera, mic, config), messages
+
+
+def session_report(session: LiveSession, recording: dict | None = None) -> dict:
+    """What a session did, for --stats-json: counters, latencies, decisions, CPU by thread."""
+    return {
+        **session.stats.summary(),
+        "sentence_to_screen_ms": list(session.stats.stage_ms["sentence_to_screen"]),
+        "decisions": [d.to_json() for d in session.decisions],
+        "recording": recording or {},
+        "cpu_s_by_thread": session.cpu_s_by_thread,
+    }

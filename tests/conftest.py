@@ -153,3 +153,24 @@ def sample_library(tmp_path_factory, embedder):
     lib = Library.open(tmp_path_factory.mktemp("sample_lib"), embedder)
     assert import_paths(lib, [clips]).ok
     return lib
+
+
+@pytest.fixture(scope="session")
+def short_talk(tmp_path_factory):
+    """A 16 s talk: greeting, a topical sentence, filler, another topical sentence."""
+    from livedirector_desktop.media.synthetic import speak, write_talk
+
+    out = tmp_path_factory.mktemp("short-talk")
+    audio, segments = speak(
+        [
+            "Hi everyone, welcome back to the channel.",
+            "SpaceX just launched another Falcon rocket into orbit.",
+            "Um, okay, so, yeah.",
+            "Every morning I make myself a double espresso.",
+        ],
+        gap_s=1.2,
+    )
+    video = write_talk(out / "talk.mp4", audio, 22050, width=640, height=360, fps=30)
+    transcript = out / "talk.json"
+    transcript.write_text(json.dumps({"segments": segments}))
+    return video, transcript, segments

@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from livedirector_desktop.core.errors import LiveDirectorError
+from livedirector_desktop.core.files import sha256_file, write_atomic
 from livedirector_desktop.library.asset import Asset, sidecar_path, write_sidecar
-from livedirector_desktop.library.importer import _sha256, import_paths
+from livedirector_desktop.library.importer import import_paths
 from livedirector_desktop.library.library import Library
 
 log = logging.getLogger(__name__)
@@ -88,9 +89,7 @@ class S3Sync:
         except (OSError, json.JSONDecodeError):
             state = {}
         state[self._state_key()] = base
-        tmp = self.state_path.with_name(".sync-state.json.partial")
-        tmp.write_text(json.dumps(state, indent=1))
-        os.replace(tmp, self.state_path)
+        write_atomic(self.state_path, json.dumps(state, indent=1))
 
     def _call(self, what: str, fn, *args, **kwargs):
         from boto3.exceptions import Boto3Error
@@ -335,7 +334,7 @@ class S3Sync:
                 str(tmp),
                 Callback=self.transfer_callback,
             )
-            if _sha256(tmp) != entry["sha256"]:
+            if sha256_file(tmp) != entry["sha256"]:
                 raise LiveDirectorError(
                     f"{target.name}: downloaded data does not match its hash", "run the pull again"
                 )

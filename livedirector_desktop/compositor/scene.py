@@ -8,7 +8,10 @@ one scene serves any resolution.
 from __future__ import annotations
 
 import bisect
+import dataclasses
+import threading
 from dataclasses import dataclass
+from typing import Any
 
 from livedirector_desktop.core.errors import BadInputError
 
@@ -104,6 +107,47 @@ class SceneState:
         return self.alpha < 1.0
 
 
+class SegmentLog:
+    """What was on screen when, as cuts happen: the one bookkeeping `render` and live share.
+
+    At most one segment is open (its end unknown); the next cut closes it. Cutting to the
+    clip already on screen changes nothing.
+    """
+
+    def __init__(self) -> None:
+        self._closed: list[Segment] = []
+        self._open: Segment | None = None
+
+    @property
+    def current(self) -> Segment | None:
+        return self._open
+
+    def cut(
+        self,
+        at_ms: float,
+        asset_id: str | None,
+        confidence: float = 0.0,
+        text: str = "",
+        path: str = "",
+        reason: str = "",
+    ) -> None:
+        if self._open is not None and self._open.asset_id == asset_id:
+            return
+        if self._open is not None:
+            self._closed.append(dataclasses.replace(self._open, end_ms=at_ms))
+            self._open = None
+        if asset_id:
+            self._open = Segment(at_ms, float("inf"), asset_id, confidence, text, path, reason)
+
+    def segments(self, end_ms: float, min_ms: float = 0.0) -> list[Segment]:
+        """Every segment so far, the open one ending at end_ms; shorter than min_ms left out."""
+        out = [*self._closed]
+        if self._open is not None:
+            out.append(dataclasses.replace(self._open, end_ms=end_ms))
+        out = [dataclasses.replace(s, end_ms=min(s.end_ms, end_ms)) for s in out]
+        return [s for s in out if s.end_ms - s.start_ms >= max(min_ms, 1e-9)]
+
+
 class Timeline:
     """Segments in time order, gaps are camera; answers "what is on screen at t?"."""
 
@@ -138,9 +182,6 @@ class Timeline:
         i = bisect.bisect_right(self._edges, t_ms) - 1
         return self._edges[i] if i >= 0 else None
 
-    def broll_segments(self) -> list[Segment]:
-        return [s for s in self.segments if s.asset_id]
-
 
 class LiveScene:
     """The live counterpart of Timeline: shots cut in as decisions arrive, crossfading.
@@ -149,8 +190,6 @@ class LiveScene:
     """
 
     def __init__(self, transition_ms: float = 500.0, layout_name: str = "pip") -> None:
-        import threading
-
         layout(layout_name)
         self.layout_name = layout_name
         self.transition_ms = max(0.0, transition_ms)
@@ -194,3 +233,15 @@ class LiveScene:
         if self.transition_ms <= 0 or now_ms - change >= self.transition_ms:
             return SceneState(shot, shot, 1.0)
         return SceneState(prev, shot, max(0.0, (now_ms - change) / self.transition_ms))
+
+
+@dataclass
+class ProgramInputs:
+    """What one tick of the program shows: drawn alike by the CPU compositor and the preview."""
+
+    state: SceneState
+    layout: str
+    camera: Any  # core.types.Frame, or None before the first camera frame
+    broll: dict[int, tuple[Any, int, int]]  # shot id -> I420 frame (numpy), width, height
+    tick: int
+    caption: str = ""  # the caption line, when captions are on

@@ -7,7 +7,3 @@ import time
 
 def now_ns() -> int:
     return time.monotonic_ns()
-
-
-def elapsed_ms(start_ns: int, end_ns: int | None = None) -> float:
-    return ((end_ns if end_ns is not None else time.monotonic_ns()) - start_ns) / 1e6

@@ -1,7 +1,9 @@
-"""A tiny thread-safe publish/subscribe hub.
+"""Typed engine events and the small thread-safe hub that carries them.
 
-Engine stages publish from their worker threads; subscribers are called on the publishing
-thread, so a GUI must hop to its own thread (the Qt bridge in ui/ does that with signals).
+Engine stages publish event dataclasses from their worker threads; subscribers are called
+on the publishing thread, so a GUI must hop to its own thread (the Qt bridge in ui/ does
+that with signals) and a network server must hand events to its own loop. Handlers must be
+quick: the compositor tick publishes too.
 """
 
 from __future__ import annotations
@@ -10,36 +12,73 @@ import logging
 import threading
 from collections import defaultdict
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[str, Any], None]
+E = TypeVar("E")
+
+
+@dataclass(frozen=True)
+class ShotChanged:
+    """The program cut to a clip (asset_id) or back to the camera (None)."""
+
+    asset_id: str | None
+    shot_id: int
+    at_ms: float  # session time
+    cause: str  # "director", "deferred", "timeout", "manual", "veto", "clear"
+    text: str = ""  # the sentence that asked for it, when one did
+
+
+@dataclass(frozen=True)
+class RecordingChanged:
+    """A recording started, stopped (with its result) or failed."""
+
+    state: str  # "started", "stopped", "failed"
+    path: str
+    result: dict[str, Any] = field(default_factory=dict)
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class StatsUpdated:
+    """Once a second: the session's frame, drop and latency counters."""
+
+    summary: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ControlChanged:
+    """A setting of the running session changed (layout, transition, captions, hold, ...)."""
+
+    name: str
+    value: Any
 
 
 class EventHub:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._handlers: dict[str, list[Handler]] = defaultdict(list)
+        self._handlers: dict[type, list[Callable[[Any], None]]] = defaultdict(list)
 
-    def subscribe(self, topic: str, handler: Handler) -> Callable[[], None]:
-        """Call handler(topic, payload) on each publish to topic ("*": all); returns unsubscribe."""
+    def subscribe(self, event_type: type[E], handler: Callable[[E], None]) -> Callable[[], None]:
+        """Call handler(event) for each event of this type (`object`: all); returns unsubscribe."""
         with self._lock:
-            self._handlers[topic].append(handler)
+            self._handlers[event_type].append(handler)
 
         def unsubscribe() -> None:
             with self._lock:
-                if handler in self._handlers[topic]:
-                    self._handlers[topic].remove(handler)
+                if handler in self._handlers[event_type]:
+                    self._handlers[event_type].remove(handler)
 
         return unsubscribe
 
-    def publish(self, topic: str, payload: Any = None) -> None:
+    def publish(self, event: Any) -> None:
         with self._lock:
-            handlers = [*self._handlers.get(topic, ()), *self._handlers.get("*", ())]
+            handlers = [*self._handlers.get(type(event), ()), *self._handlers.get(object, ())]
         for handler in handlers:
             # A broken subscriber must not take down the stage that published.
             try:
-                handler(topic, payload)
+                handler(event)
             except Exception:
-                log.exception("event handler failed topic=%s", topic)
+                log.exception("event handler failed event=%s", type(event).__name__)

@@ -39,19 +39,3 @@ class DropOldestQueue(Generic[T]):
 
     def __len__(self) -> int:
         return len(self._items)
-
-
-class Latest(Generic[T]):
-    """The most recent value of a stream (a camera frame for the compositor tick)."""
-
-    def __init__(self) -> None:
-        self._value: T | None = None
-        self._lock = threading.Lock()
-
-    def set(self, value: T) -> None:
-        with self._lock:
-            self._value = value
-
-    def get(self) -> T | None:
-        with self._lock:
-            return self._value

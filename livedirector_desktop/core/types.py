@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 
@@ -29,6 +30,15 @@ class Candidate:
         return {"asset_id": self.asset_id, "title": self.title, "score": round(self.score, 4)}
 
 
+class Outcome(StrEnum):
+    """What a decision does to the program; code branches on this, never on reason text."""
+
+    SHOW = "show"  # this clip goes (or stays) on screen
+    CAMERA = "camera"  # back to (or stay on) the camera
+    KEEP = "keep"  # held by you: whatever is on screen stays
+    DEFERRED = "deferred"  # timing rules keep the current shot; wanted_asset_id follows later
+
+
 @dataclass
 class Decision:
     """The director's answer for one sentence: a clip to show, or nothing (asset_id None)."""
@@ -43,6 +53,7 @@ class Decision:
     latency_ms: dict[str, float] = field(default_factory=dict)
     at_ms: float = 0.0  # timeline time the decision applies from
     wanted_asset_id: str | None = None  # asked for, but deferred by the timing rules
+    outcome: Outcome = Outcome.CAMERA
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -55,6 +66,7 @@ class Decision:
             ),
             "candidates": [c.to_json() for c in self.candidates],
             "path": self.path,
+            "outcome": str(self.outcome),
             "reason": self.reason,
             "latency_ms": {k: round(v, 2) for k, v in self.latency_ms.items()},
         }
@@ -69,10 +81,6 @@ class TranscriptEvent:
     start_ms: float = 0.0
     end_ms: float = 0.0
     words: tuple[tuple[str, float, float], ...] = ()
-
-
-def as_dict(obj: Any) -> dict[str, Any]:
-    return asdict(obj)
 
 
 @dataclass(frozen=True)

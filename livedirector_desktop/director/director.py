@@ -14,9 +14,10 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from livedirector_desktop.config import DirectorSettings
-from livedirector_desktop.core.types import Analysis, Decision
+from livedirector_desktop.core.types import Analysis, Decision, Outcome
 from livedirector_desktop.director.filler import is_filler
 from livedirector_desktop.director.policy import Policy
 from livedirector_desktop.director.reasoner import KeywordReasoner, Reasoner
@@ -24,6 +25,14 @@ from livedirector_desktop.director.retrieval import retrieve
 from livedirector_desktop.library.library import Library
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Controls:
+    pinned: str | None
+    hold: bool
+    vetoed: frozenset[str]
+    on_screen: str | None
 
 
 class Director:
@@ -86,8 +95,15 @@ class Director:
             latency["retrieval"] = (time.perf_counter() - t0) * 1e3
         with self._lock:
             choice = self.policy.decide(candidates, analysis.is_filler, now_ms)
+            held = self.policy.state.hold and not self.policy.state.pinned
         latency["total"] = (time.perf_counter() - started) * 1e3
         reason = f"{choice.reason}; {why}" if why else choice.reason
+        if choice.deferred:
+            outcome = Outcome.DEFERRED
+        elif held:
+            outcome = Outcome.KEEP
+        else:
+            outcome = Outcome.SHOW if choice.asset_id else Outcome.CAMERA
         decision = Decision(
             text=text,
             query=query,
@@ -99,6 +115,7 @@ class Director:
             latency_ms=latency,
             at_ms=now_ms,
             wanted_asset_id=choice.wanted,
+            outcome=outcome,
         )
         log.info(
             "decision path=%s asset_id=%s confidence=%.3f "
@@ -133,6 +150,12 @@ class Director:
         """Tell the policy a deferred choice went on screen (or back to the camera)."""
         with self._lock:
             self.policy.shown_later(asset_id, now_ms)
+
+    def controls(self) -> Controls:
+        """A consistent copy of the creator's controls (for views and the compositor tick)."""
+        with self._lock:
+            st = self.policy.state
+            return Controls(st.pinned, st.hold, frozenset(st.vetoed), st.on_screen)
 
     def reset(self) -> None:
         with self._lock:

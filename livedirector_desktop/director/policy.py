@@ -20,6 +20,7 @@ class Choice:
     reason: str
     manual: bool = False
     wanted: str | None = None  # what the sentence asked for, when timing rules kept another
+    deferred: bool = False  # timing rules keep what is on screen; `wanted` follows later
 
 
 @dataclass
@@ -72,10 +73,20 @@ class Policy:
                 want.asset_id, want.confidence, f"vetoed clip replaced; {want.reason}", now_ms
             )
         if st.on_screen and now_ms - st.on_screen_since_ms < s.min_on_screen_ms:
-            return Choice(st.on_screen, 0.0, "kept: minimum time on screen", wanted=want.asset_id)
+            return Choice(
+                st.on_screen,
+                0.0,
+                "kept: minimum time on screen",
+                wanted=want.asset_id,
+                deferred=True,
+            )
         if now_ms - st.last_change_ms < s.cooldown_ms:
             return Choice(
-                st.on_screen, 0.0, "kept: cooldown after the last change", wanted=want.asset_id
+                st.on_screen,
+                0.0,
+                "kept: cooldown after the last change",
+                wanted=want.asset_id,
+                deferred=True,
             )
         if want.asset_id and now_ms - st.last_shown_ms.get(want.asset_id, float("-inf")) < (
             s.no_repeat_within_ms

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from livedirector_desktop.core.errors import BadInputError
+from livedirector_desktop.core.files import write_atomic
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 VIDEO_SUFFIXES = frozenset(
@@ -133,7 +134,4 @@ def write_sidecar(asset: Asset, path: Path | None = None) -> Path:
         "tags": asset.tags,
         "category": asset.category,
     }
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_atomic(path, json.dumps(body, indent=2, ensure_ascii=False) + "\n")

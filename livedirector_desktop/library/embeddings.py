@@ -97,5 +97,5 @@ class MiniLMEmbedder:
 
 EmbedderFactory = Callable[..., EmbeddingFunction]
 
-# Backends by name; the cloud package adds "titan" when it is installed and switched on.
-REGISTRY: dict[str, EmbedderFactory] = {"all-MiniLM-L6-v2": MiniLMEmbedder}
+# Local backends by the settings' name; the engine adds "titan" (Amazon Bedrock, cloud/).
+REGISTRY: dict[str, EmbedderFactory] = {"minilm": MiniLMEmbedder}

@@ -7,7 +7,6 @@ in place before its clip is; an interrupted import leaves only whole clips behin
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import time
@@ -16,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from livedirector_desktop.core.errors import BadInputError
+from livedirector_desktop.core.files import sha256_file
 from livedirector_desktop.library.asset import (
     VIDEO_SUFFIXES,
     Asset,
@@ -101,14 +101,6 @@ def find_videos(paths: Iterable[Path], report: ImportReport) -> list[Path]:
     return unique
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _describe(video: Path) -> dict:
     sidecar = sidecar_path(video)
     fields = read_sidecar(sidecar) if sidecar.exists() else {}
@@ -192,7 +184,7 @@ def _import_one(library: Library, video: Path, claimed: dict[str, Path]) -> tupl
         existing
         and existing.path != str(video)
         and Path(existing.path).exists()
-        and (existing.size_bytes != stat.st_size or existing.sha256 != _sha256(video))
+        and (existing.size_bytes != stat.st_size or existing.sha256 != sha256_file(video))
     ):
         raise BadInputError(
             f"id {asset_id!r} already belongs to {existing.path}",
@@ -208,7 +200,7 @@ def _import_one(library: Library, video: Path, claimed: dict[str, Path]) -> tupl
         and library.thumbnail_path(asset_id).exists()
     ):
         return asset_id
-    sha = _sha256(video)
+    sha = sha256_file(video)
     if existing and existing.sha256 == sha and library.thumbnail_path(asset_id).exists():
         if (
             _same_text(existing, desc)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from livedirector_desktop.core.errors import BadInputError
+from livedirector_desktop.core.files import write_atomic
 
 THUMB_WIDTH = 320
 
@@ -91,7 +91,4 @@ def write_thumbnail(image_bgr, dest: Path) -> Path:
     if not ok:
         raise BadInputError(f"could not encode a thumbnail for {dest.stem}")
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.tmp")
-    tmp.write_bytes(buf.tobytes())
-    os.replace(tmp, dest)
-    return dest
+    return write_atomic(dest, buf.tobytes())

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from livedirector_desktop.core.errors import BadInputError
+from livedirector_desktop.core.files import partial_name
 from livedirector_desktop.library.asset import Asset, write_sidecar
 
 
@@ -82,7 +83,7 @@ def write_clip(
     import av
 
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.stem}.tmp{dest.suffix}")
+    tmp = partial_name(dest)
     count = max(1, round(seconds * fps))
     with av.open(str(tmp), "w", format="mp4") as out:
         stream = out.add_stream("libx264", rate=fps, options={"preset": "ultrafast", "crf": "28"})

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
@@ -75,6 +74,13 @@ class _Threaded:
         if self._thread and self._thread is not threading.current_thread():
             self._thread.join(5)
 
+    def _pace(self, t_s: float) -> bool:
+        """Wait until media time t_s is due in real time (from started_ns); False once stopped."""
+        wait = (self.started_ns - now_ns()) / 1e9 + t_s
+        if wait > 0:
+            self._stop.wait(wait)
+        return not self._stop.is_set()
+
 
 class FileVideoSource(_Threaded):
     """A video file played in real time as a camera: I420 frames at the file's pace."""
@@ -113,13 +119,10 @@ class FileVideoSource(_Threaded):
                 stream.thread_type = "AUTO"
                 last_t = 0.0
                 for frame in c.decode(stream):
-                    if self._stop.is_set():
-                        return
                     t = offset_s + (frame.time or 0.0)
                     last_t = t
-                    wait = self.started_ns / 1e9 + t - time.monotonic()
-                    if wait > 0:
-                        self._stop.wait(wait)
+                    if not self._pace(t):
+                        return
                     image = frame.reformat(width=self.width, height=self.height, format="yuv420p")
                     seq += 1
                     self._on_frame(
@@ -163,12 +166,8 @@ class FileAudioSource(_Threaded):
         for samples, _rate, _t in iter_audio(self.path):
             pending = np.concatenate([pending, samples.astype(np.float32)])
             while len(pending) >= block:
-                if self._stop.is_set():
+                if not self._pace(sent / self.sample_rate_hz):
                     return
-                due = self.started_ns / 1e9 + sent / self.sample_rate_hz
-                wait = due - time.monotonic()
-                if wait > 0:
-                    self._stop.wait(wait)
                 pts = self.started_ns + int(sent * 1e9 / self.sample_rate_hz)
                 self._on_block(AudioBlock(pending[:block], self.sample_rate_hz, pts))
                 pending = pending[block:]
@@ -217,6 +216,35 @@ class CameraSource(_Threaded):
         self._cap.release()
 
 
+class SampleClock:
+    """Capture times for an audio device from its sample count, resynced when it drifts.
+
+    Callback times jitter by milliseconds; stamping blocks by them would make the recording
+    see gaps and overlaps that are not there. As OBS does, consecutive blocks are stamped
+    back to back, and only a jump past `resync_ms` (a stall, a device hiccup) re-anchors to
+    the measured time, so real gaps stay gaps.
+    """
+
+    def __init__(self, sample_rate_hz: int, resync_ms: float = 70.0) -> None:
+        self.sample_rate_hz = sample_rate_hz
+        self.resync_ns = int(resync_ms * 1e6)
+        self._anchor_ns: int | None = None
+        self._samples = 0
+        self.resyncs = 0
+
+    def stamp(self, measured_ns: int, frames: int) -> int:
+        expected = (
+            self._anchor_ns + self._samples * 1_000_000_000 // self.sample_rate_hz
+            if self._anchor_ns is not None
+            else None
+        )
+        if expected is None or abs(measured_ns - expected) > self.resync_ns:
+            self.resyncs += expected is not None
+            self._anchor_ns, self._samples, expected = measured_ns, 0, measured_ns
+        self._samples += frames
+        return expected
+
+
 class MicSource:
     """A microphone through sounddevice (PortAudio); PortAudio calls back on its own thread."""
 
@@ -233,13 +261,15 @@ class MicSource:
         self.ended = threading.Event()
         self.error = ""
         self._stream = None
+        self._stamps = SampleClock(sample_rate_hz)
 
     def start(self, on_block: OnAudio) -> None:
         import sounddevice as sd
 
         def callback(indata, frames, time_info, status) -> None:
-            # The block's first sample was captured `latency` before this call.
-            stamp = now_ns() - int(frames / self.sample_rate_hz * 1e9)
+            # The block's first sample was captured one block before this call.
+            measured = now_ns() - int(frames / self.sample_rate_hz * 1e9)
+            stamp = self._stamps.stamp(measured, frames)
             on_block(AudioBlock(indata.copy(), self.sample_rate_hz, stamp))
 
         self._stream = sd.InputStream(

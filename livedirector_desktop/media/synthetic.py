@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from livedirector_desktop.core.files import partial_name
+
 BACKDROP_BGR = (120, 110, 100)
 
 
@@ -72,7 +74,7 @@ def write_talk(
     import av
 
     path = Path(path)
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    tmp = partial_name(path)
     seconds = len(audio) / rate_hz
     with av.open(str(tmp), "w") as out:
         v = out.add_stream("libx264", rate=fps, options={"preset": "ultrafast", "crf": "26"})
@@ -129,3 +131,54 @@ def speak(
             pieces += [voiced, np.zeros(int(gap_s * rate_hz), dtype=np.float32)]
             t += len(voiced) / rate_hz + gap_s
     return np.concatenate(pieces), segments
+
+
+def write_flash_beep(
+    path: Path,
+    seconds: float,
+    every_s: float = 1.0,
+    width: int = 320,
+    height: int = 180,
+    fps: int = 30,
+    rate_hz: int = 48000,
+    beep_ms: float = 60.0,
+    flash_frames_n: int = 3,
+) -> list[float]:
+    """A sync test source: a white flash (a few frames) and a 1 kHz beep start together every
+    `every_s`. Returns the flash start times (s). Reading a recording's flashes and beep onsets back shows
+    how far its audio sits from its video.
+    """
+    import av
+
+    path = Path(path)
+    times = [round(t, 6) for t in np.arange(every_s / 2, seconds - 0.1, every_s)]
+    flash_frames = {round(t * fps) + k for t in times for k in range(flash_frames_n)}
+    audio = np.zeros(int(seconds * rate_hz), dtype=np.float32)
+    n = int(beep_ms * rate_hz / 1000)
+    tone = 0.5 * np.sin(2 * np.pi * 1000 * np.arange(n) / rate_hz).astype(np.float32)
+    for t in times:
+        start = round(t * rate_hz)
+        audio[start : start + n] = tone[: len(audio) - start]
+    tmp = partial_name(path)
+    dark = np.full((height, width, 3), 30, np.uint8)
+    white = np.full((height, width, 3), 235, np.uint8)
+    with av.open(str(tmp), "w") as out:
+        v = out.add_stream("libx264", rate=fps, options={"preset": "ultrafast", "crf": "26"})
+        v.width, v.height, v.pix_fmt = width, height, "yuv420p"
+        a = out.add_stream("aac", rate=rate_hz, layout="mono")
+        for i in range(round(seconds * fps)):
+            image = white if i in flash_frames else dark
+            frame = av.VideoFrame.from_ndarray(image, format="bgr24")
+            frame.pts = i
+            out.mux(v.encode(frame))
+        out.mux(v.encode(None))
+        for start in range(0, len(audio), 1024):
+            frame = av.AudioFrame.from_ndarray(
+                audio[None, start : start + 1024], format="fltp", layout="mono"
+            )
+            frame.sample_rate = rate_hz
+            frame.pts = start
+            out.mux(a.encode(frame))
+        out.mux(a.encode(None))
+    os.replace(tmp, path)
+    return [round(t * fps) / fps for t in times]

@@ -1,16 +1,20 @@
-"""The live session, GUI-free: devices in, program out (to a preview and a recording).
+"""The live session, GUI-free: devices in, program out (to views and a recording).
 
 Threads, as OBS lays them out:
   camera      its own thread (source) -> the latest frame, overwritten frames counted
   microphone  its own thread (source) -> recognizer queue and recording queue
-  recognizer  RecognizerWorker: partials and finals -> the event hub, finals -> director
-  director    one worker; a newer final sentence supersedes one still waiting
+  recognizer  RecognizerWorker: partials and finals -> events, finals -> director
+  director    one worker; a newer final sentence supersedes one still waiting. It also opens
+              the clips it cuts to (and the ones it defers), and does the housekeeping
   b-roll      one player thread per clip on screen, decoding ahead of the tick
   compositor  ticks at a fixed rate and counts late ticks: takes the newest camera frame and
-              clip frames and hands the same inputs to the preview and to the writer
+              clip frames and hands the same inputs to the views and to the writer. It never
+              waits on I/O: a cut it makes (a deferred choice coming due) uses a clip opened
+              beforehand, and it skips a tick's cut rather than wait for a lock
   writer      draws the program with the CPU compositor and is the only thread that touches
-              the encoder (bounded queue, drop oldest)
-Subscribers (the Qt bridge in ui/) get events on these threads and must hop to their own.
+              the encoder (recorder/live_recording.py)
+Views (the studio, `live`, the control API) call the commands below and subscribe to the
+typed events of core/events.py; nothing outside writes the session's attributes.
 """
 
 from __future__ import annotations
@@ -18,201 +22,45 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import deque
-from dataclasses import dataclass, field
-from fractions import Fraction
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from livedirector_desktop.asr.recognizer import Recognizer, RecognizerWorker
 from livedirector_desktop.asr.transcript import Cue
-from livedirector_desktop.compositor.scene import LiveScene, SceneState, Segment, Shot, layout
+from livedirector_desktop.compositor.scene import LiveScene, ProgramInputs, SceneState
 from livedirector_desktop.core.clock import now_ns
-from livedirector_desktop.core.events import EventHub
-from livedirector_desktop.core.queues import DropOldestQueue
-from livedirector_desktop.core.types import AudioBlock, Decision, Frame, TranscriptEvent
+from livedirector_desktop.core.events import (
+    ControlChanged,
+    EventHub,
+    RecordingChanged,
+    ShotChanged,
+    StatsUpdated,
+)
+from livedirector_desktop.core.stats import LiveStats
+from livedirector_desktop.core.types import AudioBlock, Decision, Frame, Outcome, TranscriptEvent
 from livedirector_desktop.director.director import Director
 from livedirector_desktop.library.library import Library
-from livedirector_desktop.media.files import ClipPlayer
 from livedirector_desktop.media.sources import AudioSource, VideoSource
+from livedirector_desktop.pipeline.clip_pool import ClipPool, Opener, Player, open_clip_player
+from livedirector_desktop.pipeline.live_config import LiveConfig, SessionState
+from livedirector_desktop.recorder.live_recording import LiveRecording
 
 log = logging.getLogger(__name__)
 
-
-@dataclass
-class LiveConfig:
-    width: int = 1280
-    height: int = 720
-    fps: float = 30.0
-    layout: str = "pip"
-    transition_ms: float = 500.0
-    max_on_screen_ms: float = 10_000.0
-    captions: bool = False
-    caption_hold_ms: float = 3_000.0  # a finished sentence stays up this long
+__all__ = ["LiveConfig", "LiveSession", "ProgramInputs", "SessionState"]
 
 
 @dataclass
-class ProgramInputs:
-    """What the preview needs to draw one tick: the same inputs the CPU compositor used."""
+class _Deferred:
+    """A choice the timing rules hold back until `due_ms`; its clip is already open."""
 
-    state: SceneState
-    layout: str
-    camera: Frame | None
-    broll: dict[int, tuple[np.ndarray, int, int]]  # shot id -> I420 frame
-    tick: int
-    caption: str = ""  # the caption line, when captions are on
-
-
-@dataclass
-class Stats:
-    ticks: int = 0
-    late_ticks: int = 0
-    camera_frames: int = 0
-    camera_overwritten: int = 0  # frames the compositor never took: the camera outran it
-    audio_blocks: int = 0
-    writer_dropped: int = 0
-    recognizer_dropped: int = 0
-    frames_recorded: int = 0
-    stage_ms: dict[str, deque] = field(
-        default_factory=lambda: {
-            k: deque(maxlen=300) for k in ("compose", "encode", "director", "sentence_to_screen")
-        }
-    )
-
-    def summary(self) -> dict:
-        def pct(values, q):
-            return round(float(np.percentile(list(values), q)), 2) if values else None
-
-        return {
-            "ticks": self.ticks,
-            "late_ticks": self.late_ticks,
-            "late_share": round(self.late_ticks / self.ticks, 4) if self.ticks else 0.0,
-            "camera_frames": self.camera_frames,
-            "camera_overwritten": self.camera_overwritten,
-            "audio_blocks": self.audio_blocks,
-            "writer_dropped": self.writer_dropped,
-            "recognizer_dropped": self.recognizer_dropped,
-            "frames_recorded": self.frames_recorded,
-            "stage_ms": {
-                k: {"p50": pct(v, 50), "p95": pct(v, 95)} for k, v in self.stage_ms.items()
-            },
-        }
-
-
-class _Recording:
-    """The writer thread: owns the encoder; video and audio arrive through bounded queues."""
-
-    def __init__(
-        self,
-        path: Path,
-        width: int,
-        height: int,
-        fps: float,
-        start_ns: int,
-        audio_rate_hz: int,
-        audio_channels: int,
-        stats: Stats,
-    ) -> None:
-        from livedirector_desktop.recorder.writer import Mp4Writer
-
-        self.path, self.start_ns, self.stats = Path(path), start_ns, stats
-        self.time_base = Fraction(1, 90_000)
-        self.writer = Mp4Writer(
-            path,
-            width,
-            height,
-            Fraction(fps).limit_denominator(1001),
-            video_time_base=self.time_base,
-            audio_rate_hz=audio_rate_hz,
-            audio_layout="mono" if audio_channels == 1 else "stereo",
-            # Live, x264 shares two cores with capture, the LLM and the preview: superfast
-            # keeps up at 720p where veryfast fell behind; 1080p needs ultrafast.
-            preset="ultrafast" if height >= 1080 else "superfast",
-        )
-        self.audio_rate_hz, self.audio_channels = audio_rate_hz, audio_channels
-        from livedirector_desktop.compositor.cpu import CpuCompositor, black
-
-        self.compositor = CpuCompositor(width, height, "pip")
-        self.black = black(width, height)
-        self.video_q: DropOldestQueue[tuple[ProgramInputs, int]] = DropOldestQueue(int(fps * 2))
-        self.audio_q: DropOldestQueue[AudioBlock] = DropOldestQueue(500)
-        self._audio_samples = 0
-        self._last_pts = -1
-        self._thread = threading.Thread(target=self._run, name="writer", daemon=True)
-        self._thread.start()
-
-    def _write_audio(self, block: AudioBlock) -> None:
-        import av
-
-        samples = block.samples
-        if samples.shape[1] != self.audio_channels:
-            samples = np.repeat(samples.mean(axis=1, keepdims=True), self.audio_channels, axis=1)
-        if self._audio_samples == 0:
-            # Silence for the gap between the start and the first block keeps A/V in sync.
-            gap = int((block.pts_ns - self.start_ns) * self.audio_rate_hz / 1e9)
-            if gap < 0:
-                samples = samples[-gap:]
-            elif gap > 0:
-                samples = np.concatenate(
-                    [np.zeros((gap, self.audio_channels), np.float32), samples]
-                )
-        if not len(samples):
-            return
-        frame = av.AudioFrame.from_ndarray(
-            np.ascontiguousarray(samples.T, dtype=np.float32),
-            format="fltp",
-            layout="mono" if self.audio_channels == 1 else "stereo",
-        )
-        frame.sample_rate = self.audio_rate_hz
-        self.writer.write_audio_frame(frame)
-        self._audio_samples += len(samples)
-
-    def _run(self) -> None:
-        while True:
-            item = self.video_q.get(timeout_s=0.05)
-            while (block := self.audio_q.get(timeout_s=0)) is not None:
-                self._write_audio(block)
-            if item is None:
-                if self.video_q.closed and not len(self.video_q):
-                    while (block := self.audio_q.get(timeout_s=0)) is not None:
-                        self._write_audio(block)
-                    return
-                continue
-            inputs, t_ns = item
-            pts = round((t_ns - self.start_ns) * 90_000 / 1e9)
-            if pts <= self._last_pts:
-                continue
-            self._last_pts = pts
-            t0 = time.perf_counter()
-            image = self.compose(inputs)
-            self.stats.stage_ms["compose"].append((time.perf_counter() - t0) * 1e3)
-            t0 = time.perf_counter()
-            self.writer.write_i420(image, pts)
-            self.stats.stage_ms["encode"].append((time.perf_counter() - t0) * 1e3)
-            self.stats.frames_recorded += 1
-
-    def compose(self, inputs: ProgramInputs) -> np.ndarray:
-        """The program picture, by the CPU compositor, from the inputs the preview also got."""
-        self.compositor.layout_name = inputs.layout
-        cam = inputs.camera
-        if cam is None:
-            image, cw, ch = self.black, self.compositor.width, self.compositor.height
-        else:
-            image, cw, ch = cam.image, cam.width, cam.height
-        from livedirector_desktop.compositor.cpu import draw_caption
-
-        program = self.compositor.draw(
-            inputs.state, image, cw, ch, lambda shot: inputs.broll.get(shot.segment_index)
-        )
-        return draw_caption(program, self.compositor.width, self.compositor.height, inputs.caption)
-
-    def finish(self) -> Path:
-        self.video_q.close()
-        self.audio_q.close()
-        self._thread.join(30)
-        self.stats.writer_dropped += self.video_q.dropped + self.audio_q.dropped
-        return self.writer.close()
+    asset_id: str | None
+    decision: Decision
+    text: str
+    player: Player | None
 
 
 class LiveSession:
@@ -225,30 +73,32 @@ class LiveSession:
         mic: AudioSource | None,
         config: LiveConfig | None = None,
         hub: EventHub | None = None,
+        clip_opener: Opener = open_clip_player,
     ) -> None:
         self.library, self.director = library, director
         self.camera, self.mic = camera, mic
         self.config = config or LiveConfig()
-        layout(self.config.layout)
         self.hub = hub or EventHub()
         self.scene = LiveScene(self.config.transition_ms, self.config.layout)
-        self.stats = Stats()
+        self.stats = LiveStats()
+        self.clips = ClipPool(
+            library, (self.config.width, self.config.height), self.now_ms, self.config.fps,
+            clip_opener,
+        )  # fmt: skip
         self.recognizer = (
             RecognizerWorker(recognizer, self._on_transcript) if recognizer is not None else None
         )
         self._camera_frame: Frame | None = None
         self._camera_taken_seq = 0
-        self._lock = threading.Lock()
-        self._cut_lock = threading.RLock()
+        self._lock = threading.Lock()  # the camera frame
+        self._cut_lock = threading.Lock()  # cuts: held only for cheap state changes, never I/O
         self._stop = threading.Event()
         self._pending_sentence: TranscriptEvent | None = None
         self._sentence_ready = threading.Condition()
-        self._clips: dict[int, ClipPlayer] = {}
-        self._planned_end_ms = float("inf")
-        self._deferred: tuple | None = None  # (asset id or None, decision, sentence)
-        self._recording: _Recording | None = None
-        self._rec_cues: list[Cue] = []
-        self._rec_segments: list[Segment] = []
+        self._due_ms = float("inf")  # when the shot on screen has had its time
+        self._deferred: _Deferred | None = None
+        self._recording: LiveRecording | None = None
+        self._rec_finals_from = 0
         self._mic_start_ns: int | None = None
         self.decisions: list[Decision] = []
         self.finals: list[TranscriptEvent] = []
@@ -296,8 +146,18 @@ class LiveSession:
         if self.recognizer is not None:
             self.recognizer.close(10)
             self.stats.recognizer_dropped = self.recognizer.dropped_blocks
-        for clip in self._clips.values():
-            clip.close()
+        deferred, self._deferred = self._deferred, None
+        if deferred is not None and deferred.player is not None:
+            self.clips.discard(deferred.player)
+        self.clips.close()
+
+    @property
+    def sources_ended(self) -> bool:
+        """Every source is a file that has played to its end (or there is none)."""
+        sources = [s for s in (self.camera, self.mic) if s is not None]
+        return bool(sources) and all(
+            getattr(s, "ended", None) is not None and s.ended.is_set() for s in sources
+        )
 
     def replace_camera(self, source: VideoSource | None) -> None:
         """Switch cameras while running (the device picker)."""
@@ -320,6 +180,67 @@ class LiveSession:
 
     def now_ms(self) -> float:
         return (now_ns() - self.t0_ns) / 1e6
+
+    # ------------------------------------------------------------------ commands
+
+    def take(self, asset_id: str) -> None:
+        """Show this clip now and keep it (pinned) until cleared: manual choices win."""
+        self.director.pin(asset_id)
+        self.hub.publish(ControlChanged("pinned", asset_id))
+        # Opening the clip reads the file: never on the caller's (GUI) thread.
+        threading.Thread(
+            target=self._cut_to, args=(asset_id, "manual"), name="take", daemon=True
+        ).start()
+
+    def clear(self) -> None:
+        """Back to the camera now; releases a pinned clip."""
+        self.director.clear(self.now_ms())
+        self.hub.publish(ControlChanged("pinned", None))
+        self._cut_to(None, "clear")
+
+    def hold(self, on: bool) -> None:
+        """Keep what is on screen, whatever is said, until released."""
+        self.director.hold(on)
+        if on:
+            self._due_ms = float("inf")
+        self.hub.publish(ControlChanged("hold", on))
+
+    def veto(self, asset_id: str, vetoed: bool = True) -> None:
+        """Never show this clip in this session (or allow it again)."""
+        self.director.veto(asset_id, vetoed)
+        self.hub.publish(ControlChanged("vetoed", sorted(self.director.controls().vetoed)))
+        if vetoed and self.scene.current.asset_id == asset_id:
+            self._cut_to(None, "veto")
+
+    def set_layout(self, name: str) -> None:
+        self.scene.set_layout(name)  # checks the name
+        self.config.layout = name
+        self.hub.publish(ControlChanged("layout", name))
+
+    def set_transition(self, transition_ms: float) -> None:
+        if transition_ms < 0:
+            raise ValueError(f"transition {transition_ms} ms is negative")
+        self.scene.transition_ms = float(transition_ms)
+        self.config.transition_ms = float(transition_ms)
+        self.hub.publish(ControlChanged("transition_ms", float(transition_ms)))
+
+    def set_captions(self, on: bool) -> None:
+        self.config.captions = bool(on)
+        self.hub.publish(ControlChanged("captions", bool(on)))
+
+    def state(self) -> SessionState:
+        controls = self.director.controls()
+        rec = self._recording
+        return SessionState(
+            layout=self.scene.layout_name,
+            transition_ms=self.scene.transition_ms,
+            captions=self.config.captions,
+            on_screen=self.scene.current.asset_id,
+            pinned=controls.pinned,
+            hold=controls.hold,
+            vetoed=controls.vetoed,
+            recording=str(rec.path) if rec is not None else None,
+        )
 
     # ------------------------------------------------------------------ capture callbacks
 
@@ -350,7 +271,7 @@ class LiveSession:
 
     def _on_transcript(self, event: TranscriptEvent) -> None:
         self._caption = (event.text, self.now_ms(), event.is_final)
-        self.hub.publish("transcript", event)
+        self.hub.publish(event)
         if not event.is_final:
             return
         self.finals.append(event)
@@ -360,134 +281,140 @@ class LiveSession:
 
     def _director_loop(self) -> None:
         history: list[str] = []
+        next_stats_s = time.monotonic() + 1.0
         while not self._stop.is_set():
             with self._sentence_ready:
-                while self._pending_sentence is None and not self._stop.is_set():
+                if self._pending_sentence is None and not self._stop.is_set():
                     self._sentence_ready.wait(0.2)
                 event, self._pending_sentence = self._pending_sentence, None
+            # Housekeeping on this thread, where waiting is allowed.
+            self.clips.close_retired()
+            if time.monotonic() >= next_stats_s:
+                next_stats_s = time.monotonic() + 1.0
+                self.hub.publish(StatsUpdated(self.stats.summary()))
             if event is None:
                 continue
             t0 = time.perf_counter()
-            now = self.now_ms()
-            decision = self.director.decide(event.text, now_ms=now, context=history[-2:])
+            decision = self.director.decide(event.text, now_ms=self.now_ms(), context=history[-2:])
             history.append(event.text)
             self.stats.stage_ms["director"].append((time.perf_counter() - t0) * 1e3)
-            self._apply(decision, event)
             self.decisions.append(decision)
-            self.hub.publish("decision", decision)
+            self.hub.publish(decision)
+            self._apply(decision, event)
 
     def _apply(self, decision: Decision, event: TranscriptEvent) -> None:
-        now = self.now_ms()
-        before = self.scene.current.asset_id
-        if decision.reason.startswith("kept"):
-            # Held by the timing rules only: when its time is up, what the sentence asked for
-            # (or the camera) takes over.
-            settings = self.director.settings
-            self._planned_end_ms = min(
-                self._planned_end_ms,
-                max(self.scene.since_ms + settings.min_on_screen_ms, now),
-            )
-            self._deferred = (decision.wanted_asset_id, decision, event)
+        if decision.outcome is Outcome.KEEP:
             return
-        self._deferred = None
-        self._cut(decision.asset_id, now, decision, event.text)
+        if decision.outcome is Outcome.DEFERRED:
+            self._defer(decision, event)
+            return
+        before = self.scene.current.asset_id
+        self._cut_to(decision.asset_id, "director", decision, event.text)
         if decision.asset_id and decision.asset_id != before:
             said_end = self._audio_ms_to_session_ms(event.end_ms)
-            self.stats.stage_ms["sentence_to_screen"].append(now - said_end)
+            self.stats.stage_ms["sentence_to_screen"].append(self.now_ms() - said_end)
 
-    def _cut(
-        self, asset_id: str | None, now: float, decision: Decision | None = None, text: str = ""
+    def _defer(self, decision: Decision, event: TranscriptEvent) -> None:
+        """Timing rules keep the shot for now: open what follows it, and say when."""
+        wanted = decision.wanted_asset_id
+        player = None
+        with self._cut_lock:
+            old = self._deferred
+            if old is not None and old.asset_id == wanted and old.player is not None:
+                player, old.player = old.player, None  # the same clip again: keep it open
+        if player is None and wanted and wanted != self.scene.current.asset_id:
+            player = self.clips.open(wanted, self.scene.layout_name, float("inf"))
+        due = max(self.scene.since_ms + self.director.settings.min_on_screen_ms, self.now_ms())
+        with self._cut_lock:
+            old, self._deferred = self._deferred, _Deferred(wanted, decision, event.text, player)
+            self._due_ms = min(self._due_ms, due)
+        if old is not None and old.player is not None:
+            self.clips.discard(old.player)
+
+    # ------------------------------------------------------------------ cuts
+
+    def _cut_to(
+        self,
+        asset_id: str | None,
+        cause: str,
+        decision: Decision | None = None,
+        text: str = "",
     ) -> None:
-        with self._cut_lock:  # the director, the tick and manual takes all cut
-            self._cut_locked(asset_id, now, decision, text)
+        """Open the clip if it is not on screen yet (blocking), then cut. Not for the tick."""
+        player = None
+        if asset_id and asset_id != self.scene.current.asset_id:
+            player = self.clips.open(asset_id, self.scene.layout_name, float("inf"))
+        with self._cut_lock:
+            self._cut_locked(asset_id, self.now_ms(), cause, decision, text, player)
 
     def _cut_locked(
-        self, asset_id: str | None, now: float, decision: Decision | None, text: str
+        self,
+        asset_id: str | None,
+        now_ms: float,
+        cause: str,
+        decision: Decision | None,
+        text: str,
+        player: Player | None,
     ) -> None:
         previous = self.scene.current
-        if asset_id and asset_id != previous.asset_id:
-            self._prepare_clip(asset_id, self.scene.next_shot_id, now)
-        shot = self.scene.cut(asset_id, now)
+        shot = self.scene.cut(asset_id, now_ms)
+        deferred, self._deferred = self._deferred, None
+        if deferred is not None and deferred.player is not None and deferred.player is not player:
+            self.clips.discard(deferred.player)  # a newer cut supersedes what was deferred
+        self._due_ms = now_ms + self.config.max_on_screen_ms if asset_id else float("inf")
         if shot is previous:
-            if asset_id:
-                self._planned_end_ms = now + self.config.max_on_screen_ms
+            if player is not None:
+                self.clips.discard(player)
             return
-        self._planned_end_ms = now + self.config.max_on_screen_ms if asset_id else float("inf")
+        if player is not None:
+            player.start_ms = now_ms  # the clip plays from its start as it comes on
+            self.clips.attach(shot.segment_index, player)
         rec = self._recording
         if rec is not None:
-            rel = (now_ns() - rec.start_ns) / 1e6
-            if self._rec_segments and self._rec_segments[-1].end_ms == float("inf"):
-                last = self._rec_segments.pop()
-                self._rec_segments.append(
-                    Segment(
-                        last.start_ms,
-                        rel,
-                        last.asset_id,
-                        last.confidence,
-                        last.text,
-                        last.path,
-                        last.reason,
-                    )
+            manual = decision is None
+            rec.segments.cut(
+                now_ms - (rec.start_ns - self.t0_ns) / 1e6,
+                asset_id,
+                1.0 if manual else decision.confidence,
+                text,
+                "manual" if manual else decision.path,
+                f"{cause}: chosen by you" if manual else decision.reason,
+            )
+        self.hub.publish(ShotChanged(asset_id, shot.segment_index, now_ms, cause, text))
+
+    def _on_due(self, now_ms: float) -> None:
+        """The shot on screen has had its time: what was deferred (or the camera) follows.
+
+        Runs on the tick: the deferred clip was opened when it was deferred, and a busy
+        lock means another cut is happening now, so this tick lets it be.
+        """
+        controls = self.director.controls()
+        if controls.hold or controls.pinned:
+            return
+        if not self._cut_lock.acquire(blocking=False):
+            return
+        try:
+            if self._due_ms > now_ms:  # another cut moved it meanwhile
+                return
+            deferred = self._deferred
+            if deferred is not None and deferred.asset_id and deferred.player is not None:
+                self._cut_locked(
+                    deferred.asset_id,
+                    now_ms,
+                    "deferred",
+                    deferred.decision,
+                    deferred.text,
+                    deferred.player,
                 )
-            if asset_id:
-                self._rec_segments.append(
-                    Segment(
-                        rel,
-                        float("inf"),
-                        asset_id,
-                        decision.confidence if decision else 1.0,
-                        text,
-                        decision.path if decision else "manual",
-                        decision.reason if decision else "chosen by you",
-                    )
-                )
-        self.hub.publish("shot", shot)
-
-    # ------------------------------------------------------------------ manual control
-
-    def take(self, asset_id: str) -> None:
-        """Show this clip now and keep it (pinned) until cleared: manual choices win."""
-        self.director.pin(asset_id)
-        # Opening the clip takes a moment: never on the caller's (GUI) thread.
-        threading.Thread(target=self._cut, args=(asset_id, self.now_ms()), daemon=True).start()
-
-    def clear(self) -> None:
-        self.director.clear(self.now_ms())
-        self._cut(None, self.now_ms())
-
-    def hold(self, on: bool) -> None:
-        self.director.hold(on)
-        if on:
-            self._planned_end_ms = float("inf")
-
-    def veto(self, asset_id: str) -> None:
-        self.director.veto(asset_id)
-        if self.scene.current.asset_id == asset_id:
-            self._cut(None, self.now_ms())
-
-    def set_layout(self, name: str) -> None:
-        self.scene.set_layout(name)
-        self.config.layout = name
+                self.director.deferred_shown(deferred.asset_id, now_ms)
+            else:
+                cause = "deferred" if deferred else "timeout"
+                self._cut_locked(None, now_ms, cause, None, "", None)
+                self.director.deferred_shown(None, now_ms)
+        finally:
+            self._cut_lock.release()
 
     # ------------------------------------------------------------------ compositor tick
-
-    def _prepare_clip(self, asset_id: str, shot_id: int, start_ms: float) -> None:
-        """Open the clip and decode its first frame before the cut (on the caller's thread)."""
-        asset = self.library.get(asset_id)
-        broll_layer = next(la for la in layout(self.scene.layout_name) if la.role == "broll")
-        _, _, bw, bh = broll_layer.rect.pixels(self.config.width, self.config.height)
-        player = ClipPlayer(
-            Path(asset.path) if asset else Path(""), bw, bh, start_ms, self.now_ms, self.config.fps
-        )
-        with self._lock:
-            self._clips[shot_id] = player
-
-    def _broll(self, shot: Shot):
-        if shot.asset_id is None:
-            return None
-        with self._lock:
-            player = self._clips.get(shot.segment_index)
-        return player.latest if player is not None else None
 
     def _tick_loop(self) -> None:
         period_ns = int(1e9 / self.config.fps)
@@ -509,39 +436,33 @@ class LiveSession:
             tick += 1
             self.stats.ticks += 1
             now_ms = (tick_ns - self.t0_ns) / 1e6
-            if (
-                self.scene.current.asset_id
-                and now_ms >= self._planned_end_ms
-                and not (self.director.policy.state.hold or self.director.policy.state.pinned)
-            ):
-                deferred, self._deferred = self._deferred, None
-                asset_id = deferred[0] if deferred else None
-                self.director.deferred_shown(asset_id, now_ms)
-                if deferred and asset_id:
-                    self._cut(asset_id, now_ms, deferred[1], deferred[2].text)
-                else:
-                    self._cut(None, now_ms)
-            state = self.scene.state_at(now_ms)
-            with self._lock:
-                camera = self._camera_frame
-                if camera is not None:
-                    self._camera_taken_seq = camera.seq
-            broll = {}
-            for shot in {state.frm, state.to}:
-                frame = self._broll(shot)
-                if frame is not None:
-                    broll[shot.segment_index] = frame
-            if tick % 30 == 0:
-                self._release_clips(state)
-            inputs = ProgramInputs(
-                state, self.scene.layout_name, camera, broll, tick, self.caption_at(now_ms)
-            )
-            self.hub.publish("program", inputs)
-            rec = self._recording
-            if rec is not None:
-                rec.video_q.put((inputs, tick_ns))
+            if self.scene.current.asset_id and now_ms >= self._due_ms:
+                self._on_due(now_ms)
+            self._tick(tick, tick_ns, now_ms)
             if now_ns() - tick_ns > period_ns:
                 self.stats.late_ticks += 1
+
+    def _tick(self, tick: int, tick_ns: int, now_ms: float) -> None:
+        state = self.scene.state_at(now_ms)
+        with self._lock:
+            camera = self._camera_frame
+            if camera is not None:
+                self._camera_taken_seq = camera.seq
+        broll = {}
+        for shot in {state.frm, state.to}:
+            if shot.asset_id is not None:
+                frame = self.clips.frame(shot.segment_index)
+                if frame is not None:
+                    broll[shot.segment_index] = frame
+        if tick % 30 == 0:
+            self._retire_clips(state)
+        inputs = ProgramInputs(
+            state, self.scene.layout_name, camera, broll, tick, self.caption_at(now_ms)
+        )
+        self.hub.publish(inputs)
+        rec = self._recording
+        if rec is not None:
+            rec.video_q.put((inputs, tick_ns))
 
     def caption_at(self, now_ms: float) -> str:
         if not self.config.captions:
@@ -549,12 +470,9 @@ class LiveSession:
         text, when, final = self._caption
         return "" if final and now_ms - when > self.config.caption_hold_ms else text
 
-    def _release_clips(self, state: SceneState) -> None:
-        keep = {state.frm.segment_index, state.to.segment_index, self.scene.next_shot_id}
-        with self._lock:
-            gone = [self._clips.pop(k) for k in list(self._clips) if k not in keep]
-        for player in gone:
-            player.close()
+    def _retire_clips(self, state: SceneState) -> None:
+        current = self.scene.current.segment_index
+        self.clips.retire_except({state.frm.segment_index, state.to.segment_index, current})
 
     # ------------------------------------------------------------------ recording
 
@@ -573,74 +491,40 @@ class LiveSession:
             return
         rate = self.mic.sample_rate_hz if self.mic else 48000
         channels = min(self.mic.channels, 2) if self.mic else 1
-        start = now_ns()
-        self._rec_cues, self._rec_segments = [], []
         self._rec_finals_from = len(self.finals)
-        self._recording = _Recording(
+        rec = LiveRecording(
             path,
             self.config.width,
             self.config.height,
             self.config.fps,
-            start,
+            now_ns(),
             rate,
             channels,
             self.stats,
         )
-        if self.scene.current.asset_id:
-            self._rec_segments.append(Segment(0.0, float("inf"), self.scene.current.asset_id, 1.0))
-        self.hub.publish("recording", {"state": "started", "path": str(path)})
+        with self._cut_lock:
+            current = self.scene.current.asset_id
+            if current:
+                rec.segments.cut(0.0, current, 1.0)
+            self._recording = rec
+        self.hub.publish(RecordingChanged("started", str(path)))
 
-    def stop_recording(self) -> dict:
+    def stop_recording(self) -> dict[str, Any]:
         self._snapshot_cpu()  # before the writer's threads end
-        rec, self._recording = self._recording, None
+        with self._cut_lock:
+            rec, self._recording = self._recording, None
         if rec is None:
             return {}
-        from livedirector_desktop.recorder.sidecars import write_sidecars
-
-        end_ms = (now_ns() - rec.start_ns) / 1e6
-        output = rec.finish()
-        offset = self._audio_ms_to_session_ms(0) - (rec.start_ns - self.t0_ns) / 1e6
+        end_ns = now_ns()
+        offset_ms = self._audio_ms_to_session_ms(0) - (rec.start_ns - self.t0_ns) / 1e6
         cues = [
-            Cue(e.text, e.start_ms + offset, e.end_ms + offset, ())
+            Cue(e.text, e.start_ms + offset_ms, e.end_ms + offset_ms, ())
             for e in self.finals[self._rec_finals_from :]
         ]
-        cues = [c for c in cues if c.end_ms > 0]
-        segments = [
-            Segment(
-                s.start_ms,
-                min(s.end_ms, end_ms),
-                s.asset_id,
-                s.confidence,
-                s.text,
-                s.path,
-                s.reason,
-            )
-            for s in self._rec_segments
-        ]
-        meta = {
-            "output": str(output),
-            "layout": self.scene.layout_name,
-            "duration_ms": round(end_ms, 1),
-            "sentences": len(cues),
-            "live": True,
-        }
-        sidecars = write_sidecars(
-            output,
-            cues,
-            segments,
-            self.library,
-            meta,
-            output.name,
-            end_ms,
-            Fraction(self.config.fps).limit_denominator(1001),
-        )
-        result = {
-            "path": str(output),
-            "duration_ms": end_ms,
-            "sidecars": [str(p) for p in sidecars],
-            "sentences": len(cues),
-            "clips_shown": len(segments),
-            "layout": self.scene.layout_name,
-        }
-        self.hub.publish("recording", {"state": "stopped", **result})
+        try:
+            result = rec.finish(end_ns, cues, self.library, self.scene.layout_name)
+        except Exception as exc:
+            self.hub.publish(RecordingChanged("failed", str(rec.path), error=str(exc)))
+            raise
+        self.hub.publish(RecordingChanged("stopped", result["path"], result))
         return result

@@ -21,8 +21,10 @@ from pathlib import Path
 from livedirector_desktop.asr.audio import Resampler
 from livedirector_desktop.asr.recognizer import Recognizer
 from livedirector_desktop.asr.transcript import Cue, group_words
-from livedirector_desktop.compositor.scene import Segment, Timeline, layout
+from livedirector_desktop.compositor.scene import Segment, SegmentLog, Timeline, layout
 from livedirector_desktop.core.errors import BadInputError, LiveDirectorError
+from livedirector_desktop.core.geometry import RESOLUTIONS
+from livedirector_desktop.core.types import Outcome
 from livedirector_desktop.director.director import Director
 from livedirector_desktop.library.library import Library
 from livedirector_desktop.media.files import (
@@ -36,8 +38,6 @@ from livedirector_desktop.recorder.sidecars import write_sidecars
 from livedirector_desktop.recorder.writer import Mp4Writer
 
 log = logging.getLogger(__name__)
-
-RESOLUTIONS = {"720p": 720, "1080p": 1080, "2160p": 2160}
 
 # (stage, done, total): stages are "listen", "direct", "composite"
 Progress = Callable[[str, float, float], None]
@@ -71,7 +71,7 @@ def output_size(info: TalkInfo, resolution: str | None) -> tuple[int, int]:
         raise BadInputError(
             f"unknown resolution {resolution!r}", f"use one of: {', '.join(RESOLUTIONS)}"
         )
-    height = RESOLUTIONS[resolution]
+    height = RESOLUTIONS[resolution][1]
     width = round(info.width * height / info.height / 2) * 2
     return width, height
 
@@ -131,9 +131,9 @@ def direct(
     progress: Progress | None = None,
 ) -> list[Segment]:
     """Ask the director about each sentence, in order, and lay the answers on a timeline."""
-    segments: list[Segment] = []
-    current: Segment | None = None
+    log = SegmentLog()
     history: list[str] = []
+    min_on_screen_ms = director.settings.min_on_screen_ms
     for n, cue in enumerate(cues):
         if cue.start_ms >= duration_ms:
             break
@@ -141,61 +141,31 @@ def direct(
         history.append(cue.text)
         if progress:
             progress("direct", n + 1, len(cues))
-        if current is not None and decision.reason.startswith("kept"):
+        on = log.current
+        if on is not None and cue.start_ms >= on.start_ms + opts.max_on_screen_ms:
+            log.cut(on.start_ms + opts.max_on_screen_ms, None)
+            on = None
+        if decision.outcome is Outcome.DEFERRED and on is not None:
             # Held by the timing rules only: when its time is up, what the sentence asked
             # for (or the camera) takes over.
-            end = min(
-                duration_ms,
-                max(cue.start_ms, current.start_ms + director.settings.min_on_screen_ms),
-            )
-            segments.append(_with_end(current, end))
-            current = None
+            end = min(duration_ms, max(cue.start_ms, on.start_ms + min_on_screen_ms))
+            wanted = decision.wanted_asset_id if end < duration_ms else None
+            log.cut(end, None)
+            log.cut(end, wanted, 0.0, cue.text, decision.path, "deferred by the minimum time")
             director.deferred_shown(decision.wanted_asset_id, end)
-            if decision.wanted_asset_id and end < duration_ms:
-                current = Segment(
-                    end,
-                    duration_ms,
-                    decision.wanted_asset_id,
-                    0.0,
-                    cue.text,
-                    decision.path,
-                    "deferred by the minimum time on screen",
-                )
-            continue
-        if current is not None and (
-            decision.asset_id != current.asset_id
-            or cue.start_ms >= current.start_ms + opts.max_on_screen_ms
-        ):
-            end = min(cue.start_ms, current.start_ms + opts.max_on_screen_ms)
-            segments.append(_with_end(current, end))
-            current = None
-        if current is None and decision.asset_id:
-            current = Segment(
+        elif decision.outcome in (Outcome.SHOW, Outcome.CAMERA):
+            log.cut(
                 cue.start_ms,
-                duration_ms,
                 decision.asset_id,
                 decision.confidence,
                 cue.text,
                 decision.path,
                 decision.reason,
             )
-    if current is not None:
-        segments.append(
-            _with_end(current, min(duration_ms, current.start_ms + opts.max_on_screen_ms))
-        )
-    return [s for s in segments if s.end_ms - s.start_ms >= 200]
-
-
-def _with_end(segment: Segment, end_ms: float) -> Segment:
-    return Segment(
-        segment.start_ms,
-        end_ms,
-        segment.asset_id,
-        segment.confidence,
-        segment.text,
-        segment.path,
-        segment.reason,
-    )
+    on = log.current
+    if on is not None:
+        log.cut(min(duration_ms, on.start_ms + opts.max_on_screen_ms), None)
+    return log.segments(duration_ms, min_ms=200)
 
 
 class _BrollFeed:

@@ -4,20 +4,13 @@ CMX3600 edit decision list a video editor can import to fix the choices afterwar
 from __future__ import annotations
 
 import json
-import os
 from fractions import Fraction
 from pathlib import Path
 
 from livedirector_desktop.asr.transcript import Cue, to_srt, to_vtt
 from livedirector_desktop.compositor.scene import Segment
+from livedirector_desktop.core.files import write_atomic
 from livedirector_desktop.library.library import Library
-
-
-def write_atomic(path: Path, text: str) -> Path:
-    tmp = path.with_name(f".{path.name}.partial")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
 
 
 def timeline_json(segments: list[Segment], assets: dict[str, dict], meta: dict) -> dict:

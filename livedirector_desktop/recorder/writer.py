@@ -15,15 +15,12 @@ from pathlib import Path
 import numpy as np
 
 from livedirector_desktop.core.errors import LiveDirectorError
+from livedirector_desktop.core.files import partial_name
 
 log = logging.getLogger(__name__)
 
 # Codecs an MP4 carries as they are: the talk's own audio is copied, not re-encoded.
 MP4_AUDIO_COPY = frozenset({"aac", "mp3", "opus", "alac", "ac3", "eac3"})
-
-
-def temp_name(final: Path) -> Path:
-    return final.with_name(f".{final.stem}.partial{final.suffix}")
 
 
 class Mp4Writer:
@@ -44,7 +41,7 @@ class Mp4Writer:
         import av
 
         self.final_path = Path(path)
-        self.path = temp_name(self.final_path)
+        self.path = partial_name(self.final_path)
         self.final_path.parent.mkdir(parents=True, exist_ok=True)
         self._av = av
         self.container = av.open(
@@ -126,6 +123,10 @@ class Mp4Writer:
             self.abort()
             raise LiveDirectorError(f"could not finish writing {self.final_path}: {exc}") from exc
         self._closed = True
+        if not self.path.exists():  # the muxer creates the file with its first packet
+            raise LiveDirectorError(
+                f"nothing was written to {self.final_path}: it stopped before its first frame"
+            )
         os.replace(self.path, self.final_path)
         return self.final_path
 

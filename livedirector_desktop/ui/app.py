@@ -8,55 +8,19 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-log = logging.getLogger(__name__)
+from livedirector_desktop.engine import SessionOptions
 
-RESOLUTIONS = {"720p": (1280, 720), "1080p": (1920, 1080), "480p": (854, 480)}
+log = logging.getLogger(__name__)
 
 
 @dataclass
-class StudioArgs:
-    camera: str | None = None
-    mic: str | None = None
-    transcript: Path | None = None
-    library: Path | None = None
-    chroma_url: str | None = None
-    layout: str | None = None
-    resolution: str | None = None
-    fps: int | None = None
+class StudioArgs(SessionOptions):
+    """The session's choices, plus what only the window does."""
+
     record: Path | None = None
     quit_after_s: float | None = None
     screenshot: Path | None = None
     stats_json: Path | None = None
-    reasoner: str | None = None
-    captions: bool | None = None
-
-
-def _open_camera(spec: str, size: tuple[int, int], fps: int):
-    from livedirector_desktop.media.sources import CameraSource, FileVideoSource
-
-    if Path(spec).expanduser().is_file():
-        return FileVideoSource(Path(spec).expanduser(), *size), ""
-    if spec.isdigit():
-        try:
-            return CameraSource(int(spec), *size, fps), ""
-        except Exception as exc:
-            return None, f"No camera: {exc}. The studio runs without one."
-    return None, f"No camera: {spec!r} is neither a device number nor a file."
-
-
-def _open_mic(spec: str):
-    from livedirector_desktop.media.sources import FileAudioSource, MicSource, list_microphones
-
-    if Path(spec).expanduser().is_file():
-        return FileAudioSource(Path(spec).expanduser()), ""
-    names, why = list_microphones()
-    if not names:
-        return None, f"No microphone: {why}."
-    device = None if spec == "default" else (int(spec) if spec.isdigit() else spec)
-    try:
-        return MicSource(device), ""
-    except Exception as exc:
-        return None, f"No microphone: {exc}."
 
 
 def run_studio(args: StudioArgs) -> int:
@@ -66,6 +30,8 @@ def run_studio(args: StudioArgs) -> int:
 
     from livedirector_desktop.config import data_dir, load_settings
     from livedirector_desktop.core.errors import LiveDirectorError, ModelMissingError
+    from livedirector_desktop.core.files import write_atomic
+    from livedirector_desktop.engine import build_live_session, session_report
     from livedirector_desktop.sessions.store import SessionStore
 
     fmt = QSurfaceFormat()
@@ -83,7 +49,7 @@ def run_studio(args: StudioArgs) -> int:
     settings = load_settings()
     studio = settings.studio
     try:
-        session, messages = _build_session(args, settings)
+        session, messages = build_live_session(args, settings)
     except LiveDirectorError as exc:
         title = (
             "A model is missing"
@@ -112,67 +78,11 @@ def run_studio(args: StudioArgs) -> int:
         QTimer.singleShot(int(args.quit_after_s * 1000), window.finish_and_quit)
     code = app.exec()
     if args.stats_json:
-        args.stats_json.write_text(
-            json.dumps(
-                {
-                    **session.stats.summary(),
-                    "preview_paints": window.preview.paints,
-                    "preview_camera_uploads": window.preview._camera.uploads,
-                    "sentence_to_screen_ms": list(session.stats.stage_ms["sentence_to_screen"]),
-                    "decisions": [d.to_json() for d in session.decisions],
-                    "recording": window.last_result,
-                    "studio": studio.__dict__,
-                    "cpu_s_by_thread": session.cpu_s_by_thread,
-                },
-                indent=2,
-            )
+        report = session_report(session, window.last_result)
+        report.update(
+            preview_paints=window.preview.paints,
+            preview_camera_uploads=window.preview.camera_uploads,
+            studio=studio.__dict__,
         )
+        write_atomic(args.stats_json, json.dumps(report, indent=2))
     return code
-
-
-def _build_session(args: StudioArgs, settings):
-    from livedirector_desktop.asr.replay import ReplayRecognizer
-    from livedirector_desktop.core.errors import ModelMissingError
-    from livedirector_desktop.engine import make_director, make_recognizer, open_library
-    from livedirector_desktop.pipeline.live import LiveConfig, LiveSession
-
-    studio = settings.studio
-    if args.reasoner:
-        settings.reasoner = args.reasoner
-    resolution = args.resolution or studio.resolution
-    if resolution not in RESOLUTIONS:
-        from livedirector_desktop.core.errors import BadInputError
-
-        raise BadInputError(
-            f"unknown resolution {resolution!r}", f"use one of: {', '.join(RESOLUTIONS)}"
-        )
-    size = RESOLUTIONS[resolution]
-    fps = args.fps or studio.fps
-    messages: list[str] = []
-    library = open_library(settings, args.library, args.chroma_url)
-    if library.count() == 0:
-        messages.append("Your library is empty: import clips on the Library page.")
-    director = make_director(settings, library)
-    if args.transcript:
-        recognizer = ReplayRecognizer.from_file(args.transcript)
-    else:
-        try:
-            recognizer = make_recognizer(settings, language=studio.language)
-        except ModelMissingError as exc:
-            recognizer = None
-            messages.append(f"No speech recognition: {exc.message}. {exc.hint}")
-    camera, why = _open_camera(args.camera or studio.camera, size, fps)
-    if why:
-        messages.append(why)
-    mic, why = _open_mic(args.mic or studio.mic)
-    if why:
-        messages.append(why)
-    config = LiveConfig(
-        width=size[0],
-        height=size[1],
-        fps=fps,
-        layout=args.layout or studio.layout,
-        transition_ms=studio.transition_ms,
-        captions=studio.captions if args.captions is None else args.captions,
-    )
-    return LiveSession(library, director, recognizer, camera, mic, config), messages

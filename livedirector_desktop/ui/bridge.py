@@ -6,14 +6,24 @@ import threading
 
 from PySide6.QtCore import QObject, Signal
 
-from livedirector_desktop.core.events import EventHub
+from livedirector_desktop.compositor.scene import ProgramInputs
+from livedirector_desktop.core.events import (
+    ControlChanged,
+    EventHub,
+    RecordingChanged,
+    ShotChanged,
+    StatsUpdated,
+)
+from livedirector_desktop.core.types import Decision, TranscriptEvent
 
 
 class EngineBridge(QObject):
-    transcript = Signal(object)
-    decision = Signal(object)
-    shot = Signal(object)
-    recording = Signal(object)
+    transcript = Signal(object)  # TranscriptEvent
+    decision = Signal(object)  # Decision
+    shot = Signal(object)  # ShotChanged
+    recording = Signal(object)  # RecordingChanged
+    control = Signal(object)  # ControlChanged
+    stats = Signal(object)  # StatsUpdated
     program_ready = Signal()
 
     def __init__(self, hub: EventHub, parent=None) -> None:
@@ -22,14 +32,16 @@ class EngineBridge(QObject):
         self._program_lock = threading.Lock()
         self._program_pending = False
         self._unsubscribe = [
-            hub.subscribe("transcript", lambda _t, e: self.transcript.emit(e)),
-            hub.subscribe("decision", lambda _t, d: self.decision.emit(d)),
-            hub.subscribe("shot", lambda _t, s: self.shot.emit(s)),
-            hub.subscribe("recording", lambda _t, r: self.recording.emit(r)),
-            hub.subscribe("program", self._on_program),
+            hub.subscribe(TranscriptEvent, self.transcript.emit),
+            hub.subscribe(Decision, self.decision.emit),
+            hub.subscribe(ShotChanged, self.shot.emit),
+            hub.subscribe(RecordingChanged, self.recording.emit),
+            hub.subscribe(ControlChanged, self.control.emit),
+            hub.subscribe(StatsUpdated, self.stats.emit),
+            hub.subscribe(ProgramInputs, self._on_program),
         ]
 
-    def _on_program(self, _topic, inputs) -> None:
+    def _on_program(self, inputs: ProgramInputs) -> None:
         # Keep only the newest; signal once until the GUI has taken it, so a busy GUI
         # thread skips frames instead of queueing a backlog.
         with self._program_lock:
@@ -39,7 +51,7 @@ class EngineBridge(QObject):
             self._program_pending = True
         self.program_ready.emit()
 
-    def take_program(self):
+    def take_program(self) -> ProgramInputs | None:
         with self._program_lock:
             self._program_pending = False
             return self._program

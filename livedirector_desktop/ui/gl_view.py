@@ -24,9 +24,8 @@ from PySide6.QtOpenGL import (
 )
 from PySide6.QtOpenGLWidgets import QOpenGLWidget
 
-from livedirector_desktop.compositor.scene import CAPTION_BAND, Shot
+from livedirector_desktop.compositor.scene import CAPTION_BAND, ProgramInputs, Shot
 from livedirector_desktop.core.geometry import fit_size
-from livedirector_desktop.pipeline.live import ProgramInputs
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +128,11 @@ class ProgramView(QOpenGLWidget):
         self._broll: dict[int, PlaneTextures] = {}
         self._fbos: list[QOpenGLFramebufferObject] = []
         self.setMinimumSize(320, 180)
+
+    @property
+    def camera_uploads(self) -> int:
+        """Camera frames uploaded to the GPU (a new frame each, repeats are skipped)."""
+        return self._camera.uploads
 
     # ---------------------------------------------------------------- inputs
 

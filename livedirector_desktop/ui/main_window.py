@@ -29,6 +29,8 @@ from PySide6.QtWidgets import (
 
 from livedirector_desktop.compositor.scene import LAYOUTS
 from livedirector_desktop.config import Settings, save_settings
+from livedirector_desktop.core.events import ControlChanged, RecordingChanged
+from livedirector_desktop.core.files import partial_name
 from livedirector_desktop.core.types import Decision, TranscriptEvent
 from livedirector_desktop.pipeline.live import LiveSession
 from livedirector_desktop.sessions.store import SessionStore
@@ -81,6 +83,7 @@ class StudioWindow(QMainWindow):
         self.bridge.transcript.connect(self.on_transcript)
         self.bridge.decision.connect(self.on_decision)
         self.bridge.recording.connect(self.on_recording)
+        self.bridge.control.connect(self.on_control)
         self.bridge.program_ready.connect(self.on_program)
         self.stats_timer = QTimer(self, interval=1000)
         self.stats_timer.timeout.connect(self.update_stats)
@@ -241,8 +244,21 @@ class StudioWindow(QMainWindow):
             f"{html.escape(decision.reason)} ({decision.latency_ms.get('total', 0):.0f} ms)"
         )
 
-    def on_recording(self, info: dict) -> None:
-        if info.get("state") == "started":
+    def on_control(self, change: ControlChanged) -> None:
+        """Another view (the control API, a hotkey) changed a control: show it."""
+        widgets = {
+            "hold": (self.hold_button, self.hold_button.setChecked),
+            "captions": (self.captions_button, self.captions_button.setChecked),
+            "layout": (self.layout_box, self.layout_box.setCurrentText),
+        }
+        if change.name in widgets:
+            widget, setter = widgets[change.name]
+            widget.blockSignals(True)
+            setter(change.value)
+            widget.blockSignals(False)
+
+    def on_recording(self, change: RecordingChanged) -> None:
+        if change.state == "started":
             self.record_button.setText("■ Stop  (R)")
             self.record_button.setStyleSheet("color: white; background: #c0392b;")
         else:
@@ -267,7 +283,8 @@ class StudioWindow(QMainWindow):
         self._save_settings()
 
     def open_devices(self) -> None:
-        from livedirector_desktop.ui.app import RESOLUTIONS, _open_camera, _open_mic
+        from livedirector_desktop.core.geometry import RESOLUTIONS
+        from livedirector_desktop.media.devices import open_camera, open_mic
         from livedirector_desktop.ui.devices import DevicesDialog
 
         dialog = DevicesDialog(self.settings.studio, self.background, self)
@@ -276,19 +293,19 @@ class StudioWindow(QMainWindow):
         studio = self.settings.studio
         old_camera, old_mic = studio.camera, studio.mic
         dialog.apply_to(studio)
-        self.session.scene.transition_ms = float(studio.transition_ms)
+        self.session.set_transition(float(studio.transition_ms))
         self._save_settings()
         notes = []
         if studio.camera != old_camera:
             size = (self.session.config.width, self.session.config.height)
-            camera, why = _open_camera(studio.camera, size, studio.fps)
+            camera, why = open_camera(studio.camera, size, studio.fps)
             self.session.replace_camera(camera)
             notes.append(why or f"camera: {studio.camera}")
         if studio.mic != old_mic:
             if self.session.recording:
                 notes.append("stop recording to switch microphones")
             else:
-                mic, why = _open_mic(studio.mic)
+                mic, why = open_mic(studio.mic)
                 self.session.replace_mic(mic)
                 notes.append(why or f"microphone: {studio.mic}")
         if RESOLUTIONS.get(studio.resolution) != (
@@ -299,14 +316,14 @@ class StudioWindow(QMainWindow):
         self.statusBar().showMessage("  ".join(notes) or "Settings saved")
 
     def set_captions(self, on: bool) -> None:
-        self.session.config.captions = on
+        self.session.set_captions(on)
         self.settings.studio.captions = on
         self._save_settings()
 
     def cycle_layout(self) -> None:
         names = list(LAYOUTS)
         self.layout_box.setCurrentText(
-            names[(names.index(self.session.config.layout) + 1) % len(names)]
+            names[(names.index(self.session.state().layout) + 1) % len(names)]
         )
 
     def _save_settings(self) -> None:
@@ -376,7 +393,7 @@ class StudioWindow(QMainWindow):
             return
         path = Path(item.data(Qt.ItemDataRole.UserRole))
         if not path.exists():
-            partial = path.with_name(f".{path.stem}.partial{path.suffix}")
+            partial = partial_name(path)
             path = partial if partial.exists() else path
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
 
@@ -390,7 +407,8 @@ class StudioWindow(QMainWindow):
         self.level.setValue(int(max(-60, min(0, self.session.level_dbfs))))
         self.stats_label.setText(
             f"{fps:.0f} fps · late {late:.1f}% · camera drops {stats.camera_overwritten} · "
-            f"writer drops {stats.writer_dropped} · preview paints {self.preview.paints} · "
+            f"dropped video {stats.video_dropped} audio {stats.audio_dropped} · "
+            f"preview paints {self.preview.paints} · "
             f"director {director[-1]:.0f} ms"
             if director
             else f"{fps:.0f} fps · late {late:.1f}% · camera drops {stats.camera_overwritten}"

@@ -8,63 +8,23 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from livedirector_desktop.media.synthetic import BACKDROP_BGR
+from tests.support import frame_at, session_cmd, stream_info
 from tests.ui.conftest import ARTIFACTS
 
-BACKDROP = (120, 110, 100)
+BACKDROP = BACKDROP_BGR
 
 
 def studio_cmd(talk, transcript, library, *extra: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "livedirector_desktop",
-        "studio",
-        "--camera",
-        str(talk),
-        "--mic",
-        str(talk),
-        "--transcript",
-        str(transcript),
-        "--library",
-        str(library.root),
-        "--resolution",
-        "480p",
-        *extra,
-    ]
+    return session_cmd("studio", talk, transcript, library.root, "--resolution", "480p", *extra)
 
 
-def stream_info(path: Path) -> dict:
-    import av
-
-    with av.open(str(path)) as c:
-        v, a = c.streams.video[0], c.streams.audio[0]
-        frames = [f.time for f in c.decode(v)]
-        return {
-            "video_s": float(v.duration * v.time_base) if v.duration else frames[-1],
-            "audio_s": float(a.duration * a.time_base) if a.duration else None,
-            "frames": len(frames),
-            "first_video_s": frames[0],
-            "w": v.codec_context.width,
-        }
-
-
-def frame_at(path: Path, t_s: float) -> np.ndarray:
-    import av
-
-    with av.open(str(path)) as c:
-        for frame in c.decode(c.streams.video[0]):
-            if frame.time >= t_s:
-                return frame.to_ndarray(format="bgr24")
-    raise AssertionError(f"no frame at {t_s}")
-
-
-def test_unattended_session_records_what_the_director_chose(studio_talk, sample_library, tmp_path):
-    talk, transcript, segments = studio_talk
+def test_unattended_session_records_what_the_director_chose(short_talk, sample_library, tmp_path):
+    talk, transcript, segments = short_talk
     out = tmp_path / "session.mp4"
     stats_path = tmp_path / "stats.json"
     ARTIFACTS.mkdir(exist_ok=True)
@@ -119,9 +79,9 @@ def test_unattended_session_records_what_the_director_chose(studio_talk, sample_
 
 
 def test_killing_the_studio_mid_recording_leaves_a_playable_file(
-    studio_talk, sample_library, tmp_path
+    short_talk, sample_library, tmp_path
 ):
-    talk, transcript, _ = studio_talk
+    talk, transcript, _ = short_talk
     out = tmp_path / "crash.mp4"
     proc = subprocess.Popen(
         studio_cmd(talk, transcript, sample_library, "--record", str(out), "--quit-after", "60"),
@@ -171,7 +131,7 @@ def test_studio_opens_without_camera_or_microphone(tmp_path, sample_library):
 
 
 @pytest.fixture()
-def studio(qtbot, studio_talk, sample_library, tmp_path):
+def studio(qtbot, short_talk, sample_library, tmp_path):
     from livedirector_desktop.asr.replay import ReplayRecognizer
     from livedirector_desktop.config import Settings
     from livedirector_desktop.director.director import Director
@@ -181,7 +141,7 @@ def studio(qtbot, studio_talk, sample_library, tmp_path):
     from livedirector_desktop.sessions.store import SessionStore
     from livedirector_desktop.ui.main_window import StudioOptions, StudioWindow
 
-    talk, transcript, _ = studio_talk
+    talk, transcript, _ = short_talk
     session = LiveSession(
         sample_library,
         Director(sample_library, KeywordReasoner()),
@@ -215,20 +175,20 @@ def test_pin_veto_hold_and_layout_hotkeys(qtbot, studio):
     third = window.candidates[2].asset_id
     qtbot.keyClick(window, Qt.Key.Key_3)
     qtbot.waitUntil(lambda: session.scene.current.asset_id == third, timeout=5_000)
-    assert session.director.policy.state.pinned == third
+    assert session.state().pinned == third
     # Esc: back to the camera, pin released.
     qtbot.keyClick(window, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: session.scene.current.asset_id is None, timeout=5_000)
     # Hold keeps what is on screen against the director.
     qtbot.keyClick(window, Qt.Key.Key_H)
-    assert window.hold_button.isChecked() and session.director.policy.state.hold
+    assert window.hold_button.isChecked() and session.state().hold
     qtbot.keyClick(window, Qt.Key.Key_H)
-    assert not session.director.policy.state.hold
+    assert not session.state().hold
     # Veto the selected suggestion.
     window.suggestions.setCurrentRow(0)
     vetoed = window.suggestions.currentItem().data(Qt.ItemDataRole.UserRole)
     qtbot.keyClick(window, Qt.Key.Key_V)
-    assert vetoed in session.director.policy.state.vetoed
+    assert vetoed in session.state().vetoed
     # L cycles the layout.
     before = session.config.layout
     qtbot.keyClick(window, Qt.Key.Key_L)
@@ -258,10 +218,9 @@ def test_gl_preview_matches_the_recording_compositor(qtbot, layout, alpha):
     import cv2
 
     from livedirector_desktop.compositor.cpu import CpuCompositor
-    from livedirector_desktop.compositor.scene import SceneState, Shot
+    from livedirector_desktop.compositor.scene import ProgramInputs, SceneState, Shot
     from livedirector_desktop.core.types import Frame
     from livedirector_desktop.media.synthetic import webcam_frame
-    from livedirector_desktop.pipeline.live import ProgramInputs
     from livedirector_desktop.ui.gl_view import ProgramView
 
     w, h = 640, 360

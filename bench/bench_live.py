@@ -1,8 +1,11 @@
-"""Studio benchmark, driven by file sources under Xvfb/Mesa: preview fps and late frames at
-720p30 and 1080p30 while recording; end of sentence to B-roll on screen (p50/p95) with the
-local LLM; CPU share of each thread. Writes bench/results/studio.json.
+"""Live benchmark, driven by file sources: late ticks and recorded frames at 720p30 and
+1080p30 while recording; end of sentence to B-roll on screen (p50/p95) with the local LLM;
+CPU share of each thread. Headless `livedirector live` by default (bench/results/live.json);
+`--studio` runs the studio window under Xvfb/Mesa instead and adds the preview's paint rate
+(bench/results/studio.json).
 
-    xvfb-run -a -s "-screen 0 1920x1080x24" .venv/bin/python bench/bench_studio.py
+    .venv/bin/python bench/bench_live.py
+    xvfb-run -a -s "-screen 0 1920x1080x24" .venv/bin/python bench/bench_live.py --studio
 """
 
 from __future__ import annotations
@@ -23,45 +26,29 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from livedirector_desktop.media.synthetic import speak, write_talk  # noqa: E402
-
-TALK = [
-    "Hi everyone, welcome back to the channel.",
-    "Every morning starts with a double espresso.",
-    "Then I work on my side project, a little Python app.",
-    "The markets have been wild, my index fund is up this year.",
-    "Last weekend we climbed to a summit in the Alps.",
-    "SpaceX is launching another Starship next week.",
-    "I finally switched to an electric car.",
-    "Rain has been pouring down all week here.",
-    "We had a long team meeting about the launch.",
-    "Thanks for watching, see you next time.",
-]
+from tests.support import TALK, make_sample_library, session_cmd  # noqa: E402
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", nargs="*", default=["720p", "1080p"])
-    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "studio.json")
+    ap.add_argument("--studio", action="store_true", help="the studio window (needs a display)")
+    ap.add_argument("--out", type=Path)
     args = ap.parse_args()
-    if not os.environ.get("DISPLAY"):
+    view = "studio" if args.studio else "live"
+    out = args.out or ROOT / "bench" / "results" / f"{view}.json"
+    if args.studio and not os.environ.get("DISPLAY"):
         sys.exit("run under xvfb-run (see the docstring)")
     report: dict = {
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
         "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "view": view,
         "runs": [],
     }
-    cli = [sys.executable, "-m", "livedirector_desktop"]
     with tempfile.TemporaryDirectory() as tmp_name:
         os.environ.setdefault("PYTHONFAULTHANDLER", "1")
         tmp = Path(tmp_name)
-        subprocess.run(
-            [*cli, "library", "samples", str(tmp / "clips")], check=True, stdout=subprocess.DEVNULL
-        )
-        subprocess.run(
-            [*cli, "library", "import", str(tmp / "clips"), "--library", str(tmp / "lib")],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+        library = make_sample_library(tmp)
         audio, segments = speak(TALK, gap_s=1.5)
         transcript = tmp / "talk.json"
         transcript.write_text(json.dumps({"segments": segments}))
@@ -73,17 +60,11 @@ def main() -> None:
             stats_path = tmp / f"stats-{name}.json"
             started = time.perf_counter()
             proc = subprocess.run(
-                [
-                    *cli,
-                    "studio",
-                    "--camera",
-                    str(talk),
-                    "--mic",
-                    str(talk),
-                    "--transcript",
-                    str(transcript),
-                    "--library",
-                    str(tmp / "lib"),
+                session_cmd(
+                    view,
+                    talk,
+                    transcript,
+                    library,
                     "--resolution",
                     name,
                     "--fps",
@@ -94,7 +75,7 @@ def main() -> None:
                     f"{duration_s + 1:.1f}",
                     "--stats-json",
                     str(stats_path),
-                ],
+                ),
                 stdout=subprocess.DEVNULL,
                 stderr=(tmp / "stderr.txt").open("w"),
             )
@@ -109,12 +90,15 @@ def main() -> None:
             run = {
                 "resolution": name,
                 "talk_s": round(duration_s, 1),
-                "preview_fps": round(stats["preview_paints"] / (duration_s + 1), 1),
+                "preview_fps": (
+                    round(stats["preview_paints"] / (duration_s + 1), 1) if args.studio else None
+                ),
                 "program_ticks": stats["ticks"],
                 "late_share": stats["late_share"],
                 "frames_recorded": stats["frames_recorded"],
                 "camera_overwritten": stats["camera_overwritten"],
-                "writer_dropped": stats["writer_dropped"],
+                "video_dropped": stats["video_dropped"],
+                "audio_dropped": stats["audio_dropped"],
                 "sentence_to_screen_ms": {
                     "p50": round(float(np.percentile(lat, 50)), 1) if lat else None,
                     "p95": round(float(np.percentile(lat, 95)), 1) if lat else None,
@@ -130,8 +114,8 @@ def main() -> None:
             }
             report["runs"].append(run)
             print(json.dumps(run), flush=True)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
 
 
 if __name__ == "__main__":

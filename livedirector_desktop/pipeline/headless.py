@@ -1,0 +1,74 @@
+"""Running a live session with no window: `livedirector live`, tests and benchmarks.
+
+The session runs until a stop is asked (Ctrl-C), the time is up, or every source is a
+file that has played out; then the recording is finished and saved like the studio does.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from livedirector_desktop.core.events import RecordingChanged, ShotChanged
+from livedirector_desktop.core.types import Decision
+from livedirector_desktop.pipeline.live import LiveSession
+
+# After the files have played out, the last sentence may still be waiting for its decision.
+SETTLE_S = 1.5
+
+
+def describe(event: Any, t0_ms: Callable[[], float]) -> str | None:
+    """One line for the terminal about an engine event (None: not worth a line)."""
+    if isinstance(event, Decision):
+        shown = event.asset_id or "camera"
+        return f"{event.at_ms / 1000:7.1f} s  {event.text!r} -> {shown} ({event.outcome})"
+    if isinstance(event, ShotChanged) and event.cause not in ("director",):
+        return f"{event.at_ms / 1000:7.1f} s  cut to {event.asset_id or 'camera'} ({event.cause})"
+    if isinstance(event, RecordingChanged):
+        return f"{t0_ms() / 1000:7.1f} s  recording {event.state}: {event.path} {event.error}"
+    return None
+
+
+def run_headless(
+    session: LiveSession,
+    record: Path | None = None,
+    quit_after_s: float | None = None,
+    stop: threading.Event | None = None,
+    say: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Start, run until told or done, stop cleanly; returns the recording's result ({})."""
+    stop = stop or threading.Event()
+    unsubscribe = []
+    if say is not None:
+        for kind in (Decision, ShotChanged, RecordingChanged):
+            unsubscribe.append(
+                session.hub.subscribe(
+                    kind, lambda e: (line := describe(e, session.now_ms)) and say(line)
+                )
+            )
+    session.start()
+    result: dict[str, Any] = {}
+    try:
+        if record is not None:
+            session.start_recording(record)
+        started = time.monotonic()
+        ended_at = None
+        while not stop.wait(0.1):
+            if quit_after_s is not None and time.monotonic() - started >= quit_after_s:
+                break
+            if session.sources_ended:
+                if session.recording:
+                    result = session.stop_recording()  # the recording ends with the files
+                ended_at = ended_at or time.monotonic()
+                if time.monotonic() - ended_at >= SETTLE_S:
+                    break
+    finally:
+        if session.recording:
+            result = session.stop_recording()
+        session.stop()
+        for undo in unsubscribe:
+            undo()
+    return result
