@@ -145,8 +145,8 @@ def write_flash_beep(
     flash_frames_n: int = 3,
 ) -> list[float]:
     """A sync test source: a white flash (a few frames) and a 1 kHz beep start together every
-    `every_s`. Returns the flash start times (s). Reading a recording's flashes and beep onsets back shows
-    how far its audio sits from its video.
+    `every_s`. Returns the flash start times (s). Reading a recording's flashes and beep
+    onsets back shows how far its audio sits from its video.
     """
     import av
 
