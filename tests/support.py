@@ -125,7 +125,10 @@ def av_offsets_s(path: Path) -> list[float]:
 
 @contextlib.contextmanager
 def serve_folder(www: Path) -> Iterator[str]:
-    """A plain HTTP server on 127.0.0.1 for a folder; yields its base URL."""
+    """An HTTP server on 127.0.0.1 for a folder; yields its base URL.
+
+    /cut/NAME sends half of NAME and hangs up, as a dropped download does.
+    """
 
     class Handler(http.server.SimpleHTTPRequestHandler):
         def __init__(self, *args, **kwargs) -> None:
@@ -133,6 +136,18 @@ def serve_folder(www: Path) -> Iterator[str]:
 
         def log_message(self, *_args) -> None:  # keep test output clean
             pass
+
+        def do_GET(self) -> None:
+            if not self.path.startswith("/cut/"):
+                super().do_GET()
+                return
+            data = (www / self.path[5:]).read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            self.connection.close()
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

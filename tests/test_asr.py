@@ -206,8 +206,9 @@ def test_replay_follows_the_audio_clock():
 def test_install_vosk_en_from_a_local_mirror(tmp_path, vosk_ko_path, monkeypatch):
     """The real installer path (download, checksum, atomic unpack) against a loopback server."""
     import hashlib
-    import http.server
     import zipfile
+
+    from tests.support import serve_folder
 
     www = tmp_path / "www"
     www.mkdir()
@@ -221,14 +222,8 @@ def test_install_vosk_en_from_a_local_mirror(tmp_path, vosk_ko_path, monkeypatch
         models.REGISTRY, "vosk-en", models.ModelSpec(**{**spec.__dict__, "sha256": sha})
     )
 
-    handler = lambda *a, **kw: http.server.SimpleHTTPRequestHandler(*a, directory=str(www), **kw)  # noqa: E731
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/{archive.name}"
-        dest = models.install("vosk-en", tmp_path / "models", url=url)
-    finally:
-        server.shutdown()
+    with serve_folder(www) as base:
+        dest = models.install("vosk-en", tmp_path / "models", url=f"{base}/{archive.name}")
     assert dest == tmp_path / "models" / "vosk-model-small-en-us-0.15"
     assert models.require("vosk-en", tmp_path / "models") == dest
     assert (dest / "am" / "final.mdl").read_bytes() == (

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import http.server
 import io
 import json
 import subprocess
 import sys
 import tarfile
-import threading
 from pathlib import Path
 
 import pytest
@@ -17,6 +15,7 @@ import pytest
 from livedirector_desktop import models
 from livedirector_desktop.core.errors import BadInputError, LiveDirectorError, ModelMissingError
 from tests.conftest import MINILM
+from tests.support import serve_folder
 
 
 @pytest.fixture()
@@ -24,31 +23,8 @@ def http_server(tmp_path):
     """Serves tmp_path/www on 127.0.0.1; /cut/NAME sends half the file then hangs up."""
     root = tmp_path / "www"
     root.mkdir()
-
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *a, **kw):
-            super().__init__(*a, directory=str(root), **kw)
-
-        def log_message(self, *args):
-            pass
-
-        def do_GET(self):
-            if self.path.startswith("/cut/"):
-                data = (root / self.path[5:]).read_bytes()
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data[: len(data) // 2])
-                self.wfile.flush()
-                self.connection.close()
-                return
-            super().do_GET()
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield root, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with serve_folder(root) as base:
+        yield root, base
 
 
 def _minilm_tarball(dest: Path) -> str:
