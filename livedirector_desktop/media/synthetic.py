@@ -60,6 +60,43 @@ def webcam_frame(width: int, height: int, t_s: float) -> np.ndarray:
     return frame
 
 
+def write_media(
+    path: Path,
+    frames_bgr,
+    fps: int,
+    audio: np.ndarray,
+    rate_hz: int,
+    audio_codec: str = "aac",
+) -> Path:
+    """An H.264 video of the given frames with mono audio (float32), written atomically."""
+    import av
+
+    path = Path(path)
+    tmp = partial_name(path)
+    with av.open(str(tmp), "w") as out:
+        v = out.add_stream("libx264", rate=fps, options={"preset": "ultrafast", "crf": "26"})
+        a = out.add_stream(audio_codec, rate=rate_hz, layout="mono")
+        for i, image in enumerate(frames_bgr):
+            if i == 0:
+                v.height, v.width = image.shape[:2]
+                v.pix_fmt = "yuv420p"
+            frame = av.VideoFrame.from_ndarray(image, format="bgr24")
+            frame.pts = i
+            out.mux(v.encode(frame))
+        out.mux(v.encode(None))
+        samples = np.asarray(audio, dtype=np.float32)
+        for start in range(0, len(samples), 1024):
+            frame = av.AudioFrame.from_ndarray(
+                samples[None, start : start + 1024], format="fltp", layout="mono"
+            )
+            frame.sample_rate = rate_hz
+            frame.pts = start
+            out.mux(a.encode(frame))
+        out.mux(a.encode(None))
+    os.replace(tmp, path)
+    return path
+
+
 def write_talk(
     path: Path,
     audio: np.ndarray,
@@ -71,32 +108,9 @@ def write_talk(
     audio_codec: str = "aac",
 ) -> Path:
     """MP4 (H.264 + AAC) of the synthetic speaker, as long as the audio (mono float32)."""
-    import av
-
-    path = Path(path)
-    tmp = partial_name(path)
-    seconds = len(audio) / rate_hz
-    with av.open(str(tmp), "w") as out:
-        v = out.add_stream("libx264", rate=fps, options={"preset": "ultrafast", "crf": "26"})
-        v.width, v.height, v.pix_fmt = width, height, "yuv420p"
-        a = out.add_stream(audio_codec, rate=rate_hz, layout="mono")
-        for i in range(round(seconds * fps)):
-            frame = av.VideoFrame.from_ndarray(webcam_frame(width, height, i / fps), format="bgr24")
-            frame.pts = i
-            out.mux(v.encode(frame))
-        out.mux(v.encode(None))
-        block = 1024
-        samples = np.asarray(audio, dtype=np.float32)
-        for start in range(0, len(samples), block):
-            frame = av.AudioFrame.from_ndarray(
-                samples[None, start : start + block], format="fltp", layout="mono"
-            )
-            frame.sample_rate = rate_hz
-            frame.pts = start
-            out.mux(a.encode(frame))
-        out.mux(a.encode(None))
-    os.replace(tmp, path)
-    return path
+    count = round(len(audio) / rate_hz * fps)
+    frames = (webcam_frame(width, height, i / fps) for i in range(count))
+    return write_media(path, frames, fps, audio, rate_hz, audio_codec)
 
 
 def speak(
@@ -148,9 +162,6 @@ def write_flash_beep(
     `every_s`. Returns the flash start times (s). Reading a recording's flashes and beep
     onsets back shows how far its audio sits from its video.
     """
-    import av
-
-    path = Path(path)
     times = [round(t, 6) for t in np.arange(every_s / 2, seconds - 0.1, every_s)]
     flash_frames = {round(t * fps) + k for t in times for k in range(flash_frames_n)}
     audio = np.zeros(int(seconds * rate_hz), dtype=np.float32)
@@ -159,26 +170,8 @@ def write_flash_beep(
     for t in times:
         start = round(t * rate_hz)
         audio[start : start + n] = tone[: len(audio) - start]
-    tmp = partial_name(path)
     dark = np.full((height, width, 3), 30, np.uint8)
     white = np.full((height, width, 3), 235, np.uint8)
-    with av.open(str(tmp), "w") as out:
-        v = out.add_stream("libx264", rate=fps, options={"preset": "ultrafast", "crf": "26"})
-        v.width, v.height, v.pix_fmt = width, height, "yuv420p"
-        a = out.add_stream("aac", rate=rate_hz, layout="mono")
-        for i in range(round(seconds * fps)):
-            image = white if i in flash_frames else dark
-            frame = av.VideoFrame.from_ndarray(image, format="bgr24")
-            frame.pts = i
-            out.mux(v.encode(frame))
-        out.mux(v.encode(None))
-        for start in range(0, len(audio), 1024):
-            frame = av.AudioFrame.from_ndarray(
-                audio[None, start : start + 1024], format="fltp", layout="mono"
-            )
-            frame.sample_rate = rate_hz
-            frame.pts = start
-            out.mux(a.encode(frame))
-        out.mux(a.encode(None))
-    os.replace(tmp, path)
+    frames = (white if i in flash_frames else dark for i in range(round(seconds * fps)))
+    write_media(path, frames, fps, audio, rate_hz)
     return [round(t * fps) / fps for t in times]
