@@ -31,6 +31,7 @@ class World:
     library: Path  # an imported library (12 sample clips)
     clips: Path  # small clips to import
     env: dict[str, str] = field(default_factory=dict)
+    s3_url: Callable[[], str] | None = None  # a moto S3 server, started on first use
 
     def digest(self, path: Path) -> str:
         return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -156,6 +157,56 @@ def transcript_with_control_characters(w: World) -> list[str]:
 
 def no_escape_codes(_w: World, out) -> None:
     assert "\x1b" not in out.stderr + out.stdout and "\\x1b" in out.stderr
+
+
+# ---------------------------------------------------------------- manifests (S3)
+
+
+def bucket_with_manifest(manifest: object) -> Callable[[World], list[str]]:
+    def setup(w: World) -> list[str]:
+        import boto3
+
+        url = w.s3_url()
+        w.env.update(
+            AWS_ACCESS_KEY_ID="testing-key",
+            AWS_SECRET_ACCESS_KEY="testing-secret-do-not-print",
+            AWS_DEFAULT_REGION="us-east-1",
+        )
+        w.env.pop("AWS_PROFILE", None)
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=url,
+            region_name="us-east-1",
+            aws_access_key_id="testing-key",
+            aws_secret_access_key="testing-secret-do-not-print",
+        )
+        bucket = f"h{abs(hash(repr(manifest))) % 10**8}"
+        s3.create_bucket(Bucket=bucket)
+        body = manifest if isinstance(manifest, bytes) else json.dumps(manifest).encode()
+        s3.put_object(Bucket=bucket, Key="p/manifest.json", Body=body)
+        (w.tmp / "into").mkdir()
+        (w.tmp / "into" / "clip.mp4").write_bytes(b"the user's clip")
+        return [
+            "library", "pull", "--bucket", bucket, "--prefix", "p", "--endpoint-url", url,
+            "--library", str(w.tmp / "lib"), "--into", str(w.tmp / "into"), "--json",
+        ]  # fmt: skip
+
+    return setup
+
+
+def users_clip_kept(w: World, out) -> None:
+    assert (w.tmp / "into" / "clip.mp4").read_bytes() == b"the user's clip"
+    assert "testing-secret" not in out.stdout + out.stderr
+
+
+def entries_reported(w: World, out) -> None:
+    users_clip_kept(w, out)
+    report = json.loads(out.stdout)
+    assert report["downloaded"] == [] and len(report["failed"]) == 4, report
+    assert all("manifest entry" in f["why"] for f in report["failed"])
+
+
+BAD_ENTRY = {"sha256": "0" * 64}  # no clip_key
 
 
 # ---------------------------------------------------------------- settings
@@ -310,6 +361,17 @@ CASES = [
         says="holds no timed text",
         check=no_escape_codes,
     ),
+    Case("manifest is a list", bucket_with_manifest([]), says="not an object"),
+    Case("manifest not JSON", bucket_with_manifest(b"\x00{"), says="is corrupt"),
+    Case("manifest assets a list", bucket_with_manifest({"assets": [1]}), says="'assets' must"),
+    Case(
+        "manifest entries null, keyless, '..'",
+        bucket_with_manifest(
+            {"assets": {"clip": None, "..": BAD_ENTRY, "../x": {"sha256": None}, "k": {}}}
+        ),
+        code=1,
+        check=entries_reported,
+    ),
     Case("settings not TOML", settings_file("studio = [\n"), says="is not valid TOML"),
     Case("settings unknown key", settings_file("colour = 'red'\n"), says="unknown setting"),
     Case("settings wrong type", settings_file("llm_threads = 'two'\n"), says="must be int"),
@@ -348,11 +410,29 @@ def base_world(tmp_path_factory, sample_library) -> dict:
     return {"talk": talk, "transcript": transcript, "library": sample_library.root}
 
 
+@pytest.fixture(scope="module")
+def s3_server():
+    """moto's S3 server on loopback, started only if a case asks for it."""
+    procs: list = []
+
+    def url() -> str:
+        from tests.test_s3sync import _start_moto
+
+        if not procs:
+            procs.append(_start_moto())
+        return procs[0][1]
+
+    yield url
+    for proc, _ in procs:
+        proc.terminate()
+        proc.wait(10)
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_hostile_input(case: Case, base_world, small_clips, tmp_path):
+def test_hostile_input(case: Case, base_world, small_clips, s3_server, tmp_path):
     work = tmp_path / "w"
     work.mkdir()
-    world = World(work, env={**os.environ}, clips=small_clips, **base_world)
+    world = World(work, env={**os.environ}, clips=small_clips, s3_url=s3_server, **base_world)
     args = case.setup(world)
     out = run_cli(args, world.env)
     text = out.stderr + out.stdout

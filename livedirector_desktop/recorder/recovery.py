@@ -69,12 +69,14 @@ class RecoveryResult:
     frames: int = 0
     sidecars: list[Path] = field(default_factory=list)
     session_id: int | None = None
+    in_use: bool = False  # left alone: a running recording is still writing it
 
     def to_json(self) -> dict:
         return {
             "partial": str(self.partial),
             "intended": str(self.intended),
             "ok": self.ok,
+            "in_use": self.in_use,
             "message": self.message,
             "path": str(self.path) if self.path else None,
             "duration_ms": round(self.duration_ms, 1),
@@ -376,6 +378,7 @@ def recover_all(
                     item.intended,
                     False,
                     f"{item.partial.name} is still being written by a running recording",
+                    in_use=True,
                 )
             )
             continue
