@@ -19,8 +19,12 @@ app = typer.Typer(
 )
 library_app = typer.Typer(help="Import, list and search your B-roll library.", no_args_is_help=True)
 models_app = typer.Typer(help="See and install the models the app uses.", no_args_is_help=True)
+sessions_app = typer.Typer(
+    help="Studio recordings: list them, recover the ones a crash cut off.", no_args_is_help=True
+)
 app.add_typer(library_app, name="library")
 app.add_typer(models_app, name="models")
+app.add_typer(sessions_app, name="sessions")
 
 LibraryOpt = Annotated[
     Path | None,
@@ -43,6 +47,15 @@ def _console(stderr: bool = False):
     from rich.console import Console
 
     return Console(stderr=stderr, highlight=False)
+
+
+def _safe(value: object) -> str:
+    """Text from files and users, for the console: control characters escaped, no markup."""
+    from rich.markup import escape
+
+    from livedirector_desktop.core.text import printable
+
+    return escape(printable(value))
 
 
 def _version(value: bool) -> None:
@@ -157,10 +170,19 @@ def models_install(
 # ---------------------------------------------------------------- library
 
 
-def _open_library(library: Path | None, chroma_url: str | None):
-    from livedirector_desktop.engine import open_library
+def _open_library(library: Path | None, chroma_url: str | None, create: bool = True):
+    """The library; commands that only read pass create=False: a library that does not
+    exist yet reads as empty and no folder is made."""
+    from livedirector_desktop.engine import load_embedder
+    from livedirector_desktop.library.library import Library
 
-    return open_library(_settings(), library, chroma_url)
+    settings = _settings()
+    return Library.open(
+        library or settings.library_path,
+        load_embedder(settings),
+        chroma_url or settings.chroma_url,
+        create=create,
+    )
 
 
 @library_app.command("import")
@@ -192,7 +214,7 @@ def library_import(
                 task,
                 completed=done,
                 total=total,
-                description=f"importing {path.name}" if path else "done",
+                description=f"importing {_safe(path.name)}" if path else "done",
             )
 
         report = import_paths(lib, paths, progress)
@@ -203,10 +225,11 @@ def library_import(
         con.print(
             f"added {len(report.added)}, updated {len(report.updated)}, "
             f"unchanged {len(report.unchanged)}, failed {len(report.failed)} "
-            f"in {report.seconds:.1f} s; library now holds {lib.count()} clips ({lib.root})"
+            f"in {report.seconds:.1f} s; library now holds {lib.count()} clips "
+            f"({_safe(lib.root)})"
         )
         for path, error in report.failed:
-            con.print(f"[red]skipped[/] {path}: {error}")
+            con.print(f"[red]skipped[/] {_safe(path)}: {_safe(error)}")
         if report.ignored:
             con.print(f"ignored {len(report.ignored)} files that are not videos")
     if report.interrupted:
@@ -223,21 +246,21 @@ def library_list(
     library: LibraryOpt = None, chroma_url: ChromaOpt = None, json_out: JsonOpt = False
 ) -> None:
     """Every clip in the library."""
-    lib = _open_library(library, chroma_url)
+    lib = _open_library(library, chroma_url, create=False)
     assets = lib.assets()
     if json_out:
         print(json.dumps([a.to_json() for a in assets], indent=2))
         return
     from rich.table import Table
 
-    table = Table(title=f"{len(assets)} clips in {lib.root}")
+    table = Table(title=f"{len(assets)} clips in {_safe(lib.root)}")
     for col in ("id", "title", "tags", "length", "size"):
         table.add_column(col)
     for a in assets:
         table.add_row(
-            a.id,
-            a.title,
-            ", ".join(a.tags),
+            _safe(a.id),
+            _safe(a.title),
+            _safe(", ".join(a.tags)),
             f"{a.duration_ms / 1000:.1f} s",
             f"{a.width}x{a.height}@{a.fps:g}",
         )
@@ -253,7 +276,7 @@ def library_search(
     json_out: JsonOpt = False,
 ) -> None:
     """Search the library by meaning."""
-    lib = _open_library(library, chroma_url)
+    lib = _open_library(library, chroma_url, create=False)
     hits = lib.search(query, k)
     if json_out:
         print(
@@ -274,7 +297,7 @@ def library_search(
     if not hits:
         _console().print("no clips (is the library empty? `livedirector library import FOLDER`)")
     for h in hits:
-        _console().print(f"{h.score:.3f}  {h.asset.id:28s} {h.asset.title}")
+        _console().print(f"{h.score:.3f}  {_safe(h.asset.id):28s} {_safe(h.asset.title)}")
 
 
 @library_app.command("edit")
@@ -288,7 +311,7 @@ def library_edit(
     chroma_url: ChromaOpt = None,
 ) -> None:
     """Change a clip's title, description, tags or category; it is re-indexed."""
-    lib = _open_library(library, chroma_url)
+    lib = _open_library(library, chroma_url, create=False)
     tag_list = [t.strip() for t in tags.split(",") if t.strip()] if tags is not None else None
     asset = lib.update_metadata(
         asset_id, title=title, description=description, tags=tag_list, category=category
@@ -301,13 +324,13 @@ def library_remove(
     asset_ids: list[str], library: LibraryOpt = None, chroma_url: ChromaOpt = None
 ) -> None:
     """Remove clips from the library (the video files are left alone)."""
-    lib = _open_library(library, chroma_url)
+    lib = _open_library(library, chroma_url, create=False)
     unknown = [i for i in asset_ids if lib.get(i) is None]
     if unknown:
         from livedirector_desktop.core.errors import BadInputError
 
         raise BadInputError(
-            f"no such clips: {', '.join(unknown)}", "see `livedirector library list`"
+            f"no such clips: {', '.join(map(repr, unknown))}", "see `livedirector library list`"
         )
     lib.remove(asset_ids)
     print(f"removed {len(asset_ids)} clips")
@@ -330,13 +353,15 @@ def _print_sync(report, json_out: bool) -> None:
         items = getattr(report, name)
         if items:
             con.print(
-                f"{name.replace('_', ' ')}: {len(items)}  ({', '.join(items[:8])}"
+                f"{name.replace('_', ' ')}: {len(items)}  ({_safe(', '.join(items[:8]))}"
                 f"{', …' if len(items) > 8 else ''})"
             )
+    for asset_id, why in report.renamed:
+        con.print(f"[yellow]kept your file[/] {_safe(asset_id)}: {_safe(why)}")
     for asset_id, why in report.conflicts:
-        con.print(f"[yellow]conflict[/] {asset_id}: {why} (left alone)")
+        con.print(f"[yellow]conflict[/] {_safe(asset_id)}: {_safe(why)} (left alone)")
     for asset_id, why in report.failed:
-        con.print(f"[red]failed[/] {asset_id}: {why}")
+        con.print(f"[red]failed[/] {_safe(asset_id)}: {_safe(why)}")
 
 
 BucketOpt = Annotated[str, typer.Option(help="The S3 bucket.")]
@@ -452,7 +477,7 @@ def suggest(
     if llm_model:
         settings.llm_model = llm_model
     sentences = _sentences(text, file)
-    lib = _open_library(library, chroma_url)
+    lib = _open_library(library, chroma_url, create=False)
     director = make_director(settings, lib)
     step_ms = settings.director.min_on_screen_ms + settings.director.cooldown_ms
     history: list[str] = []
@@ -468,16 +493,17 @@ def suggest(
             print(json.dumps(decision.to_json()), flush=True)
             continue
         shown = (
-            f"[bold green]{decision.asset_id}[/] ({decision.confidence:.2f})"
+            f"[bold green]{_safe(decision.asset_id)}[/] ({decision.confidence:.2f})"
             if decision.asset_id
             else "[dim]nothing[/]"
         )
         con.print(
-            f"[bold]{sentence}[/]\n  -> {shown}  via {decision.path}: {decision.reason}; "
-            f"query {decision.query!r}; {decision.latency_ms['total']:.0f} ms"
+            f"[bold]{_safe(sentence)}[/]\n  -> {shown}  via {decision.path}: "
+            f"{_safe(decision.reason)}; query {_safe(repr(decision.query))}; "
+            f"{decision.latency_ms['total']:.0f} ms"
         )
         for c in decision.candidates[:3]:
-            con.print(f"     {c.score:.3f} {c.asset_id} - {c.title}")
+            con.print(f"     {c.score:.3f} {_safe(c.asset_id)} - {_safe(c.title)}")
 
 
 @app.command()
@@ -585,7 +611,7 @@ def render(
         settings.reasoner = reasoner
     opts = RenderOptions(layout=layout, transition_ms=transition_ms, resolution=resolution)
     cues = read_transcript(transcript) if transcript else None
-    lib = _open_library(library, chroma_url)
+    lib = _open_library(library, chroma_url, create=False)
     recognizer = None if cues is not None else make_recognizer(settings, asr_model, language)
     director = make_director(settings, lib)
     labels = {"listen": "listening", "direct": "directing", "composite": "rendering"}
@@ -613,15 +639,18 @@ def render(
             cues=cues,
             opts=opts,
             progress=progress,
+            inputs=[transcript] if transcript else [],
         )
     con = _console()
     shown = [s for s in result.segments if s.asset_id]
     con.print(
-        f"wrote {result.output} ({result.frames} frames, {len(result.cues)} sentences, "
+        f"wrote {_safe(result.output)} ({result.frames} frames, {len(result.cues)} sentences, "
         f"B-roll {len(shown)} times)"
     )
     for path in result.sidecars:
-        con.print(f"  {path}")
+        con.print(f"  {_safe(path)}")
+    for asset_id, why in result.unavailable.items():
+        con.print(f"[yellow]not shown[/] {_safe(asset_id)}: {_safe(why)} (the camera stayed up)")
 
 
 CameraOpt = Annotated[
@@ -798,17 +827,135 @@ def studio(
     os._exit(code)
 
 
+# ---------------------------------------------------------------- sessions
+
+
+def _sessions_store(create: bool):
+    from livedirector_desktop.config import data_dir
+    from livedirector_desktop.sessions.store import SessionStore
+
+    return SessionStore(data_dir() / "sessions.sqlite", create=create)
+
+
+def _recordings_dir() -> Path:
+    from livedirector_desktop.config import data_dir
+
+    folder = _settings().studio.output_dir
+    return Path(folder).expanduser() if folder else data_dir() / "recordings"
+
+
+FolderOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--folder", help="Also look in this folder (default: the recordings folder)."),
+]
+
+
+@sessions_app.command("list")
+def sessions_list(folder: FolderOpt = None, json_out: JsonOpt = False) -> None:
+    """Every studio recording, and any a crash left unfinished (see `sessions recover`)."""
+    from livedirector_desktop.recorder.recovery import default_folders, find_interrupted
+
+    store = _sessions_store(create=False)
+    rows = store.list()
+    interrupted = find_interrupted([*default_folders(_recordings_dir(), store), *(folder or [])])
+    if json_out:
+        print(
+            json.dumps(
+                {
+                    "sessions": [r.to_json() for r in rows],
+                    "interrupted": [i.to_json() for i in interrupted],
+                },
+                indent=2,
+            )
+        )
+        return
+    import time
+
+    from rich.table import Table
+
+    table = Table(title=f"{len(rows)} sessions ({_safe(store.path)})")
+    for col in ("id", "started", "file", "length", "sentences", "clips", "state"):
+        table.add_column(col)
+    for r in rows:
+        state = "recovered" if r.recovered else "finished" if r.finished else "unfinished"
+        table.add_row(
+            str(r.id),
+            time.strftime("%Y-%m-%d %H:%M", time.localtime(r.started_at)),
+            _safe(r.path),
+            f"{(r.duration_ms or 0) / 1000:.0f} s" if r.finished else "-",
+            str(r.sentences),
+            str(r.clips_shown),
+            state,
+        )
+    con = _console()
+    con.print(table)
+    for item in interrupted:
+        note = "being recorded now" if item.in_use else "run `livedirector sessions recover`"
+        con.print(
+            f"[yellow]interrupted[/] {_safe(item.partial)} "
+            f"({item.size_bytes / 1e6:.1f} MB, for {_safe(item.intended.name)}): {note}"
+        )
+
+
+@sessions_app.command("recover")
+def sessions_recover(folder: FolderOpt = None, json_out: JsonOpt = False) -> None:
+    """Finish recordings a crash cut off: playable MP4 under the intended name, sidecars
+    from the decisions logged so far, session row completed. Existing files are never
+    replaced (a recovered file takes the name "NAME (recovered).mp4" then)."""
+    from livedirector_desktop.recorder.recovery import default_folders, recover_all
+
+    store = _sessions_store(create=False)
+    folders = [*default_folders(_recordings_dir(), store), *(folder or [])]
+    # No sessions file yet: no studio has recorded here, so no rows to complete.
+    results = recover_all(folders, store if store.exists else None)
+    if json_out:
+        print(json.dumps([r.to_json() for r in results], indent=2))
+    else:
+        con = _console()
+        if not results:
+            con.print("nothing to recover")
+        for r in results:
+            status = "" if r.ok else "[yellow]left alone[/] " if r.in_use else "[red]failed[/] "
+            con.print(status + _safe(r.message))
+    if any(not r.ok and not r.in_use for r in results):
+        raise typer.Exit(1)
+
+
+def _one_line(text: str) -> str:
+    """A message for stderr: one line, no control characters, no credentials."""
+    from livedirector_desktop.core.text import printable
+    from livedirector_desktop.logs import redact
+
+    return printable(redact(text))
+
+
 def main() -> None:
+    import logging
+
     from livedirector_desktop.core.errors import LiveDirectorError
 
     try:
         app()
     except LiveDirectorError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        hint = f" -> {exc.hint}" if exc.hint else ""
+        print(f"error: {_one_line(exc.message + hint)}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
+    except OSError as exc:  # a file or folder the command needed: say which, and why
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {_one_line(where + (exc.strerror or str(exc)))}", file=sys.stderr)
+        logging.getLogger(__name__).debug("failed", exc_info=True)
+        sys.exit(2)
+    except Exception as exc:  # a bug: one line here, the traceback at --log-level debug
+        logging.getLogger(__name__).debug("unexpected failure", exc_info=True)
+        print(
+            f"error: {_one_line(f'{type(exc).__name__}: {exc}')} -> this is a bug; run again "
+            "with --log-level debug for the details and report them",
+            file=sys.stderr,
+        )
+        sys.exit(2)
 
 
 if __name__ == "__main__":

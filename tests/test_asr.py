@@ -177,6 +177,8 @@ def test_transcript_formats_round_trip(tmp_path):
     [
         ("empty.srt", "", "holds no timed text"),
         ("bad.srt", "1\n00:00:01,000 --> soon\nHello\n", "cannot read the time"),
+        ("fat.srt", "1\n00:00:01,000 => 00:00:02,000\nHello\n", "cannot read the time"),
+        ("gap.srt", "1\n00:00:01,000 00:00:02,000\nHello\n", "cannot read the time"),
         ("bad.json", "{not json", "not valid JSON"),
         ("shape.json", json.dumps({"lines": []}), "must hold 'segments' or 'words'"),
         ("seg.json", json.dumps([{"text": "x"}]), "needs text, start and end"),
@@ -189,6 +191,16 @@ def test_bad_transcripts_are_named(tmp_path, name, body, message):
     with pytest.raises(BadInputError, match=message) as err:
         read_transcript(path)
     assert name in str(err.value)
+
+
+@pytest.mark.parametrize("arrow", ["->", "- ->", "—>", "→", "-->"])
+def test_hand_made_time_arrows_are_read_not_dropped(arrow):
+    text = SRT.replace("-->", arrow, 1)
+    cues = parse_subtitles(text)
+    assert [(c.text, c.start_ms) for c in cues] == [
+        ("Hello there.", 500),
+        ("Rockets are cool.", 2500),
+    ]
 
 
 def test_replay_follows_the_audio_clock():

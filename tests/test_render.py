@@ -309,3 +309,48 @@ def test_bad_inputs_fail_clearly_and_leave_no_output(talk, sample_library, tmp_p
         check=False,
     )
     assert result.returncode == 2 and "is empty" in result.stderr
+
+
+def test_a_clip_missing_at_render_time_leaves_the_camera_and_the_sidecars_say_so(
+    talk, small_clips, tmp_path, embedder
+):
+    from livedirector_desktop.library.importer import import_paths
+    from livedirector_desktop.library.library import Library
+
+    video, transcript, segments = talk
+    lib = Library.open(tmp_path / "lib", embedder)
+    assert import_paths(lib, [small_clips]).ok
+    (small_clips / "rocket.mp4").unlink()  # deleted since it was imported
+    (small_clips / "coffee.mp4").write_bytes(b"\x00" * 5000)  # broken since
+    out = tmp_path / "final.mp4"
+    result = run_render(
+        str(video), "-o", str(out), "--transcript", str(transcript), "--library", str(lib.root)
+    )
+    assert "not shown" in result.stdout and "rocket" in result.stdout
+
+    timeline = json.loads(out.with_suffix(".json").read_text())
+    assert {c["asset_id"] for c in timeline["clips_not_shown"]} == {"rocket", "coffee"}
+    assert all(s["asset_id"] not in ("rocket", "coffee") for s in timeline["segments"])
+    edl = out.with_suffix(".edl").read_text()
+    assert "rocket.mp4" not in edl and "coffee.mp4" not in edl
+    # What the sidecars say is what is on screen: the camera, as in the talk itself.
+    t = segments[1]["start"] + 1.0
+    assert near(median_bgr(frame_at(out, t), 0.0, 0.0, 0.2, 0.2), BACKDROP_BGR)
+
+
+def test_render_refuses_before_work_when_an_output_would_replace_an_input(talk, tmp_path):
+    """The guard compares resolved files: a symlink or hard link to the transcript counts."""
+    import os
+
+    from livedirector_desktop.core.errors import BadInputError
+    from livedirector_desktop.core.paths import check_plan
+
+    video, transcript, _ = talk
+    d = tmp_path / "d"
+    d.mkdir()
+    os.link(transcript, d / "hard.json")
+    (d / "soft.json").symlink_to(transcript)
+    for name in ("hard", "soft"):
+        with pytest.raises(BadInputError, match="would overwrite the input"):
+            check_plan([video, transcript], [d / f"{name}.mp4", d / f"{name}.json"])
+    assert not list(d.glob(".*"))

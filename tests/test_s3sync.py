@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -274,3 +275,107 @@ def test_cli_push_and_pull(moto_url, bucket, small_clips, tmp_path):
     out = cli("push", "--bucket", "nope", "--endpoint-url", moto_url, "--library", lib_a)
     assert out.returncode == 2 and "bucket does not exist" in out.stderr
     assert "Traceback" not in out.stderr and "testing-secret" not in out.stderr
+
+
+def _manifest(moto_url: str, bucket: str, prefix: str) -> dict:
+    body = s3(moto_url).get_object(Bucket=bucket, Key=f"{prefix}/manifest.json")["Body"].read()
+    return json.loads(body)
+
+
+def _put_manifest(moto_url: str, bucket: str, prefix: str, manifest) -> None:
+    s3(moto_url).put_object(
+        Bucket=bucket, Key=f"{prefix}/manifest.json", Body=json.dumps(manifest).encode()
+    )
+
+
+def test_pull_never_overwrites_the_users_files_and_keys_become_safe_names(
+    moto_url, bucket, small_clips, tmp_path, embedder
+):
+    a = library(tmp_path, "a", embedder)
+    import_paths(a, [small_clips])
+    S3Sync(a, bucket, "p", moto_url).push()
+    manifest = _manifest(moto_url, bucket, "p")
+    entries = manifest["assets"]
+    entries["waves copy"] = dict(entries["waves"])  # same clip_key base name as "waves"
+    entries[".."] = dict(entries["rocket"])  # a hostile key
+    entries["../../evil"] = dict(entries["coffee"])
+    _put_manifest(moto_url, bucket, "p", manifest)
+
+    into = tmp_path / "mine"
+    into.mkdir()
+    (into / "rocket.mp4").write_bytes(b"my own rocket video")
+    (into / "coffee.json").write_text('{"title": "my own notes"}')
+    b = library(tmp_path, "b", embedder)
+    report = S3Sync(b, bucket, "p", moto_url).pull(into)
+    assert not report.failed, report.failed
+    assert len(report.downloaded) == 6 and b.count() == 6
+    assert (into / "rocket.mp4").read_bytes() == b"my own rocket video"
+    assert json.loads((into / "coffee.json").read_text()) == {"title": "my own notes"}
+    assert dict(report.renamed) == {
+        "rocket": "saved as rocket-2.mp4: rocket.mp4 already exists",
+        "coffee": "saved as coffee-2.mp4: coffee.mp4 already exists",
+    }
+    ids = {x.id for x in b.assets()}
+    assert {"rocket", "coffee", "waves"} <= ids and "waves copy" not in ids
+    assert all(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", i) for i in ids)
+    # Every clip landed inside the folder, each in a file of its own.
+    paths = [Path(x.path) for x in b.assets()]
+    assert len(set(paths)) == 6 and all(p.parent == into.resolve() for p in paths)
+    assert not (tmp_path / "evil.mp4").exists() and not list(tmp_path.glob("*.mp4"))
+
+
+@pytest.mark.parametrize(
+    ("manifest", "says"),
+    [
+        ([], "holds a JSON list, not an object"),
+        ({"assets": []}, "'assets' must be an object"),
+        ("just text", "holds a JSON str"),
+    ],
+)
+def test_wrong_shape_manifests_are_clear_errors(moto_url, bucket, tmp_path, manifest, says):
+    _put_manifest(moto_url, bucket, "p", manifest)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "livedirector_desktop",
+            "library",
+            "pull",
+            "--bucket",
+            bucket,
+            "--prefix",
+            "p",
+            "--endpoint-url",
+            moto_url,
+            "--library",
+            str(tmp_path / "lib"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 2 and says in out.stderr, out.stderr
+    assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_malformed_manifest_entries_are_reported_and_skipped(
+    moto_url, bucket, small_clips, tmp_path, embedder
+):
+    a = library(tmp_path, "a", embedder)
+    import_paths(a, [small_clips])
+    S3Sync(a, bucket, "p", moto_url).push()
+    manifest = _manifest(moto_url, bucket, "p")
+    manifest["assets"].update(
+        {
+            "nulled": None,
+            "no-hash": {"sha256": None, "clip_key": "p/clips/x.mp4"},
+            "no-key": {"sha256": "0" * 64},
+            "bad-meta": {**manifest["assets"]["waves"], "metadata": ["x"]},
+        }
+    )
+    _put_manifest(moto_url, bucket, "p", manifest)
+    b = library(tmp_path, "b", embedder)
+    report = S3Sync(b, bucket, "p", moto_url).pull(tmp_path / "b-clips")
+    assert sorted(report.downloaded) == ["coffee", "rocket", "waves"]
+    assert sorted(i for i, _ in report.failed) == ["bad-meta", "no-hash", "no-key", "nulled"]
+    # A push from a library that has the clips writes good entries over the bad ones.
+    assert S3Sync(a, bucket, "p", moto_url).push().unchanged == ["coffee", "rocket", "waves"]

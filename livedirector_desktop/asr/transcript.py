@@ -21,7 +21,10 @@ class Cue:
 
 
 _TIME = re.compile(r"(?:(\d+):)?(\d{1,2}):(\d{2})[,.](\d{1,3})")
-_ARROW = re.compile(rf"^\s*({_TIME.pattern})\s*-->\s*({_TIME.pattern})")
+# SRT/VTT say "-->"; hand-made files often have "->", "—>" or "- ->": all are read.
+_ARROW = re.compile(rf"^\s*({_TIME.pattern})\s*(?:-+\s*-*>|\u2014>|\u2192)\s*({_TIME.pattern})")
+# A line that looks like a time line but is not one we can read: said, never dropped.
+_TIMELINE_LIKE = re.compile(rf"^\s*{_TIME.pattern}.*{_TIME.pattern}")
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -38,8 +41,11 @@ def parse_subtitles(text: str, source: str = "transcript") -> list[Cue]:
     while i < len(lines):
         m = _ARROW.match(lines[i])
         if not m:
-            if "-->" in lines[i]:
-                raise BadInputError(f"{source}, line {i + 1}: cannot read the time {lines[i]!r}")
+            if "->" in lines[i] or _TIMELINE_LIKE.match(lines[i]):
+                raise BadInputError(
+                    f"{source}, line {i + 1}: cannot read the time line {lines[i]!r}",
+                    "write it as 00:00:01,000 --> 00:00:02,500",
+                )
             i += 1
             continue
         times = list(_TIME.finditer(lines[i]))

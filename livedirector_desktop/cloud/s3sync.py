@@ -24,7 +24,14 @@ from pathlib import Path
 
 from livedirector_desktop.core.errors import LiveDirectorError
 from livedirector_desktop.core.files import sha256_file, write_atomic
-from livedirector_desktop.library.asset import Asset, sidecar_path, write_sidecar
+from livedirector_desktop.library.asset import (
+    ID_PATTERN,
+    VIDEO_SUFFIXES,
+    Asset,
+    safe_id,
+    sidecar_path,
+    write_sidecar,
+)
 from livedirector_desktop.library.importer import import_paths
 from livedirector_desktop.library.library import Library
 
@@ -43,6 +50,8 @@ class SyncReport:
     unchanged: list[str] = field(default_factory=list)
     conflicts: list[tuple[str, str]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    # Pulled clips saved under another name than the bucket's, and why (a file was there).
+    renamed: list[tuple[str, str]] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return {
@@ -53,6 +62,43 @@ class SyncReport:
 
 def _key(prefix: str, *parts: str) -> str:
     return "/".join(p.strip("/") for p in (prefix, *parts) if p and p.strip("/"))
+
+
+def _entry_problem(entry: object) -> str:
+    """Why a manifest entry cannot be used, or "" if it can."""
+    if not isinstance(entry, dict):
+        return f"its manifest entry is a {type(entry).__name__}, not an object"
+    sha = entry.get("sha256")
+    if not isinstance(sha, str) or len(sha) != 64:
+        return "its manifest entry has no valid sha256"
+    if not isinstance(entry.get("clip_key"), str) or not entry["clip_key"].strip("/"):
+        return "its manifest entry has no clip_key"
+    if "metadata" in entry and not isinstance(entry["metadata"], dict):
+        return "its manifest entry's metadata is not an object"
+    return ""
+
+
+def local_ids(keys: list[str]) -> dict[str, str]:
+    """Manifest key -> a safe, unique asset id here (keys are not trusted: `..`, `a/b`)."""
+    out: dict[str, str] = {}
+    taken: set[str] = set()
+    for key in sorted(keys, key=lambda k: (not ID_PATTERN.match(k), k)):
+        asset_id = safe_id(key)
+        if asset_id in taken:
+            asset_id = safe_id(key, force_hash=True)
+        taken.add(asset_id)
+        out[key] = asset_id
+    return out
+
+
+def _text(meta: dict, name: str, default: str = "") -> str:
+    value = meta.get(name)
+    return value if isinstance(value, str) else default
+
+
+def _tags(meta: dict) -> list[str]:
+    tags = meta.get("tags")
+    return [t for t in tags if isinstance(t, str)] if isinstance(tags, list) else []
 
 
 class S3Sync:
@@ -118,14 +164,25 @@ class S3Sync:
             from livedirector_desktop.cloud.aws import explain
 
             raise explain(exc, f"read the manifest (s3://{self.bucket}/{self.prefix})") from exc
+        where = f"s3://{self.bucket}/{_key(self.prefix, 'manifest.json')}"
         try:
             manifest = json.loads(body["Body"].read())
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise LiveDirectorError(
-                f"s3://{self.bucket}/{self.prefix}/manifest.json is corrupt",
+                f"{where} is corrupt (not JSON)",
                 "push from a library that has the clips to rewrite it",
             ) from exc
+        if not isinstance(manifest, dict):
+            raise LiveDirectorError(
+                f"{where} holds a JSON {type(manifest).__name__}, not an object",
+                "is this a LiveDirector bucket and prefix? push from a library to rewrite it",
+            )
         manifest.setdefault("assets", {})
+        if not isinstance(manifest["assets"], dict):
+            raise LiveDirectorError(
+                f"{where}: 'assets' must be an object of id -> entry",
+                "push from a library that has the clips to rewrite it",
+            )
         return manifest
 
     def _write_manifest(self, manifest: dict) -> None:
@@ -165,6 +222,8 @@ class S3Sync:
             if progress:
                 progress(asset_id, n, len(local))
             entry = remote.get(asset_id)
+            if _entry_problem(entry):
+                entry = None  # malformed (or absent): this push writes a good one
             last = base.get(asset_id)
             if entry and entry["sha256"] == asset.sha256:
                 if entry.get("metadata") != self._meta(asset):
@@ -225,8 +284,9 @@ class S3Sync:
         # Removed here since the last sync, and unchanged there: remove there too.
         for asset_id in sorted(set(base) - set(local)):
             entry = remote.get(asset_id)
-            if entry and entry["sha256"] == base[asset_id]:
+            if not _entry_problem(entry) and entry["sha256"] == base[asset_id]:
                 keys = [entry.get(k) for k in ("clip_key", "thumbnail_key", "sidecar_key")]
+                keys = [k for k in keys if isinstance(k, str)]
                 self._call(
                     f"delete {asset_id}",
                     self.s3.delete_objects,
@@ -254,28 +314,48 @@ class S3Sync:
     # ---------------------------------------------------------------- pull
 
     def pull(self, into: Path, progress: Progress | None = None) -> SyncReport:
+        """Download what is new or changed there. A clip new here goes into `into` under a
+        safe name of its own: a file already there (the user's) is never replaced, the clip
+        gets the next free name instead and the report says so."""
         report = SyncReport()
-        remote: dict = self.remote_manifest()["assets"]
+        raw: dict = self.remote_manifest()["assets"]
+        ids = local_ids([str(k) for k in raw])
+        remote: dict[str, dict] = {}
+        for key, entry in raw.items():
+            problem = _entry_problem(entry)
+            if problem:
+                report.failed.append((ids[str(key)], f"{problem}; push it again from its library"))
+            else:
+                remote[ids[str(key)]] = entry
         base = self._load_base()
         local = {a.id: a for a in self.library.assets()}
         into = Path(into)
-        into.mkdir(parents=True, exist_ok=True)
+        try:
+            into.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise LiveDirectorError(
+                f"cannot make the folder {into}: {exc.strerror or exc}",
+                "give --into a folder you can write to",
+            ) from exc
+        if not into.is_dir():
+            raise LiveDirectorError(f"{into} is a file, not a folder", "give --into a folder")
         fetched: list[Path] = []
+        planned: set[str] = set()  # file names given out in this pull
         for n, (asset_id, entry) in enumerate(sorted(remote.items())):
             if progress:
                 progress(asset_id, n, len(remote))
             mine = local.get(asset_id)
             last = base.get(asset_id)
+            meta = entry.get("metadata") or {}
             if mine and mine.sha256 == entry["sha256"]:
-                if self._meta(mine) != entry.get("metadata", self._meta(mine)):
-                    meta = entry["metadata"]
-                    self.library.update_metadata(
-                        asset_id,
-                        title=meta["title"],
-                        description=meta["description"],
-                        tags=meta["tags"],
-                        category=meta["category"],
-                    )
+                wanted = {
+                    "title": _text(meta, "title", mine.title),
+                    "description": _text(meta, "description", mine.description),
+                    "tags": _tags(meta) if "tags" in meta else mine.tags,
+                    "category": _text(meta, "category", mine.category),
+                }
+                if meta and self._meta(mine) != wanted:
+                    self.library.update_metadata(asset_id, **wanted)
                     report.updated_metadata.append(asset_id)
                 else:
                     report.unchanged.append(asset_id)
@@ -289,21 +369,29 @@ class S3Sync:
                 )
                 report.conflicts.append((asset_id, why))
                 continue
-            target = Path(mine.path) if mine else into / Path(entry["clip_key"]).name
+            if mine:
+                target = Path(mine.path)  # this library's own copy, unchanged since the sync
+            else:
+                target = self._free_target(into, asset_id, entry["clip_key"], planned)
+                wanted_name = f"{asset_id}{_suffix(entry['clip_key'])}"
+                if target.name != wanted_name:
+                    report.renamed.append(
+                        (asset_id, f"saved as {target.name}: {wanted_name} already exists")
+                    )
+            planned.add(target.name)
             try:
                 self._download(entry, target)
             except LiveDirectorError as exc:
                 report.failed.append((asset_id, exc.message))
                 continue
-            meta = entry.get("metadata", {})
             write_sidecar(
                 Asset(
                     id=asset_id,
-                    title=meta.get("title", asset_id),
+                    title=_text(meta, "title", asset_id),
                     path=str(target),
-                    description=meta.get("description", ""),
-                    tags=meta.get("tags", []),
-                    category=meta.get("category", ""),
+                    description=_text(meta, "description"),
+                    tags=_tags(meta),
+                    category=_text(meta, "category"),
                 ),
                 sidecar_path(target),
             )
@@ -312,6 +400,12 @@ class S3Sync:
             report.downloaded.append(asset_id)
         if fetched:
             imported = import_paths(self.library, fetched)
+            failed_paths = {str(Path(p)) for p, _ in imported.failed}
+            report.downloaded = [
+                a
+                for a, p in zip(report.downloaded, fetched, strict=True)
+                if str(p.resolve()) not in failed_paths and str(p) not in failed_paths
+            ]
             report.failed += [(Path(p).stem, m) for p, m in imported.failed]
         # Deleted there since the last sync, unchanged here: remove here too (the file stays).
         for asset_id in sorted(set(base) - set(remote)):
@@ -323,7 +417,23 @@ class S3Sync:
         self._save_base(base)
         return report
 
+    @staticmethod
+    def _free_target(into: Path, asset_id: str, clip_key: str, planned: set[str]) -> Path:
+        """`into/<id><ext>`, or `<id>-2<ext>`, ... : a name whose clip and sidecar are free."""
+        suffix = _suffix(clip_key)
+        for n in range(1, 1000):
+            name = f"{asset_id}{suffix}" if n == 1 else f"{asset_id}-{n}{suffix}"
+            target = into / name
+            if name in planned or target.exists() or target.is_symlink():
+                continue
+            side = sidecar_path(target)
+            if side.exists() or side.is_symlink():
+                continue
+            return target
+        raise LiveDirectorError(f"no free file name for {asset_id} in {into}")
+
     def _download(self, entry: dict, target: Path) -> None:
+        """To a temporary name, checked against its hash, then renamed into place."""
         tmp = target.with_name(f".{target.name}.partial")
         try:
             self._call(
@@ -341,3 +451,9 @@ class S3Sync:
             os.replace(tmp, target)
         finally:
             tmp.unlink(missing_ok=True)
+
+
+def _suffix(clip_key: str) -> str:
+    """The clip's extension from its key, if it is a video one (keys are not trusted)."""
+    suffix = Path(clip_key).suffix.lower()
+    return suffix if suffix in VIDEO_SUFFIXES else ".mp4"

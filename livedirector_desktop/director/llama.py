@@ -14,6 +14,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from livedirector_desktop.core.errors import LiveDirectorError
 from livedirector_desktop.core.types import Analysis
 from livedirector_desktop.director.filler import content_words, is_filler
 from livedirector_desktop.director.reasoner import ReasonerError
@@ -67,6 +68,28 @@ PROMPT_PREFIX = INSTRUCTION + "\n\n" + "".join(f"Sentence: {s}\nB-roll: {a}\n" f
 _GARBAGE = re.compile(r"(sentence:|b-roll:|https?://|[{}<>\[\]])", re.IGNORECASE)
 
 
+GGUF_MAGIC = b"GGUF"
+
+
+def _damaged(path: Path, why: str) -> LiveDirectorError:
+    return LiveDirectorError(
+        f"the LLM file {path} cannot be loaded ({why}): it is damaged, truncated or not a GGUF",
+        "install it again (`livedirector models install NAME`), pick another with "
+        "--llm-model, or use --reasoner keyword",
+    )
+
+
+def check_gguf(path: Path) -> None:
+    """A readable file that starts like a GGUF model, before llama.cpp is handed it."""
+    try:
+        with Path(path).open("rb") as fh:
+            head = fh.read(4)
+    except OSError as exc:
+        raise _damaged(path, exc.strerror or str(exc)) from exc
+    if head != GGUF_MAGIC:
+        raise _damaged(path, "no GGUF header" if head else "the file is empty")
+
+
 class LlamaReasoner:
     name = "llm"
 
@@ -88,14 +111,18 @@ class LlamaReasoner:
         self.model_path = Path(model_path)
         self.max_tokens = max_tokens
         self._lock = threading.Lock()  # one llama context: one caller at a time
-        self._llm = Llama(
-            model_path=str(self.model_path),
-            n_ctx=n_ctx,
-            n_threads=threads,
-            n_threads_batch=threads,
-            n_batch=512,
-            verbose=False,
-        )
+        check_gguf(self.model_path)
+        try:
+            self._llm = Llama(
+                model_path=str(self.model_path),
+                n_ctx=n_ctx,
+                n_threads=threads,
+                n_threads_batch=threads,
+                n_batch=512,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError, OSError) as exc:  # llama.cpp: "Failed to load model"
+            raise _damaged(self.model_path, str(exc)) from exc
         self.load_ms = (time.perf_counter() - started) * 1e3
         if warm:
             # Evaluates the fixed prefix once so the first real sentence only pays for itself.

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+import unicodedata
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -78,10 +80,32 @@ class Asset:
         return asdict(self)
 
 
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-._")
+
+
+def _hashed(slug: str, original: str) -> str:
+    """`slug-1a2b3c4d`: the hash of the whole name keeps names that slug alike apart."""
+    digest = hashlib.sha256(unicodedata.normalize("NFC", original).encode()).hexdigest()[:8]
+    return f"{slug[:119].rstrip('-._')}-{digest}"
+
+
 def id_from_stem(stem: str) -> str:
-    """A safe asset id from a file name: spaces and odd characters become dashes."""
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-._") or "clip"
-    return cleaned[:128]
+    """A safe asset id from a file name: spaces and odd characters become dashes.
+
+    A name with letters outside ASCII (모닝 커피.mp4, café.mp4) keeps what ASCII it has and
+    gets a short hash of the whole name, so two such names never share an id."""
+    cleaned = _slug(stem)
+    if cleaned and stem.isascii():
+        return cleaned[:128]
+    return _hashed(cleaned or "clip", stem)
+
+
+def safe_id(key: str, force_hash: bool = False) -> str:
+    """An id from an untrusted name (a manifest key): itself if usable, else slug + hash."""
+    if ID_PATTERN.match(key) and not force_hash:
+        return key
+    return _hashed(_slug(key) or "clip", key)
 
 
 def title_from_stem(stem: str) -> str:

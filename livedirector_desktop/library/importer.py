@@ -7,6 +7,7 @@ in place before its clip is; an interrupted import leaves only whole clips behin
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import time
@@ -65,7 +66,7 @@ def find_videos(paths: Iterable[Path], report: ImportReport) -> list[Path]:
     found: list[Path] = []
     for raw in paths:
         path = Path(raw).expanduser()
-        if not path.exists():
+        if not path.exists() and not path.is_symlink():
             report.failed.append((str(path), "does not exist"))
         elif path.is_dir():
 
@@ -97,8 +98,28 @@ def find_videos(paths: Iterable[Path], report: ImportReport) -> list[Path]:
                 )
             )
     # The same clip named twice (a folder and a file in it) is imported once.
-    unique = list(dict.fromkeys(p.resolve() for p in found))
-    return unique
+    resolved: list[Path] = []
+    for p in found:
+        try:
+            real = p.resolve(strict=True)
+        except RuntimeError:  # Python < 3.13 says "Symlink loop" this way
+            report.failed.append((str(p), "a symbolic link that points back at itself: skipped"))
+            continue
+        except OSError as exc:
+            why = (
+                "a symbolic link that points back at itself"
+                if exc.errno == errno.ELOOP
+                else "a link to a file that does not exist"
+                if p.is_symlink()
+                else f"cannot be read: {exc.strerror or exc}"
+            )
+            report.failed.append((str(p), f"{why}: skipped"))
+            continue
+        if not real.is_file():
+            report.failed.append((str(p), "not a regular file: skipped"))
+            continue
+        resolved.append(real)
+    return list(dict.fromkeys(resolved))
 
 
 def _describe(video: Path) -> dict:

@@ -12,7 +12,7 @@ import numpy as np
 from livedirector_desktop.core.errors import BadInputError
 from livedirector_desktop.library.asset import Asset, write_sidecar
 from livedirector_desktop.library.embeddings import EmbeddingFunction
-from livedirector_desktop.library.store import ChromaStore, Hit, Store
+from livedirector_desktop.library.store import ChromaStore, EmptyStore, Hit, Store
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +25,16 @@ class Library:
         self._vectors: dict[str, np.ndarray] = {}  # stored vectors, asked for on every sentence
 
     @classmethod
-    def open(cls, root: Path, embedder: EmbeddingFunction, chroma_url: str = "") -> Library:
+    def open(
+        cls, root: Path, embedder: EmbeddingFunction, chroma_url: str = "", create: bool = True
+    ) -> Library:
+        """The library at `root`. With create=False (commands that only read) a library that
+        does not exist yet opens empty and no folder is made."""
         root = Path(root).expanduser()
         if root.exists() and not root.is_dir():
             raise BadInputError(f"library folder {root} is a file", "give a folder with --library")
+        if not create and not chroma_url and not (root / "chroma").is_dir():
+            return cls(root, embedder, EmptyStore(embedder.name, str(root)))
         store = ChromaStore(
             embedder.name, path=None if chroma_url else root / "chroma", url=chroma_url
         )

@@ -32,6 +32,13 @@ def probe(path: Path) -> ProbeResult:
             f"{path} is not a readable video: {exc}", "check the file plays, or remove it"
         ) from exc
     with container:
+        fmt = container.format.name or ""
+        if fmt == "image2" or fmt.endswith("_pipe"):
+            kind = fmt.removesuffix("_pipe").upper() if fmt != "image2" else "an image"
+            raise BadInputError(
+                f"{path} is a still image ({kind}), not a video",
+                "B-roll clips must be videos; export it as one or remove it",
+            )
         if not container.streams.video:
             raise BadInputError(f"{path} has no video stream", "B-roll clips must be videos")
         stream = container.streams.video[0]

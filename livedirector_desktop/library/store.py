@@ -7,6 +7,7 @@ download a model, and the library records which embedding model built it.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,69 @@ class Store(Protocol):
     def vectors(self, ids: Sequence[str]) -> np.ndarray: ...
 
 
+SQLITE_NAME = "chroma.sqlite3"
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def check_index_file(db: Path) -> None:
+    """A library index that is empty or not a database is said to be so, before Chroma
+    quietly starts a new empty one over it (0 bytes) or fails with something obscure."""
+    if not db.exists():
+        return
+    try:
+        with db.open("rb") as fh:
+            head = fh.read(len(SQLITE_MAGIC))
+    except OSError as exc:
+        raise LiveDirectorError(
+            f"the library index {db} cannot be read: {exc.strerror or exc}",
+            "check the file's permissions",
+        ) from exc
+    if not head:
+        raise LiveDirectorError(
+            f"the library index {db} is empty (0 bytes): it was cut off, e.g. by a full disk "
+            "or a crash while it was copied",
+            f"move {db.parent} aside (or restore it from a backup) and import the clips again",
+        )
+    if head != SQLITE_MAGIC:
+        raise LiveDirectorError(
+            f"the library index {db} is not a database (damaged or overwritten)",
+            f"move {db.parent} aside (or restore it from a backup) and import the clips again",
+        )
+
+
+class EmptyStore:
+    """A library that does not exist yet, opened to read: empty, and nothing is created."""
+
+    def __init__(self, embedding_model: str, location: str) -> None:
+        self.embedding_model, self.location = embedding_model, location
+
+    def count(self) -> int:
+        return 0
+
+    def get(self, asset_id: str) -> Asset | None:
+        return None
+
+    def get_many(self, ids: Sequence[str]) -> list[Asset]:
+        return []
+
+    def all(self) -> Iterator[Asset]:
+        return iter(())
+
+    def upsert(self, assets: Sequence[Asset], vectors: np.ndarray, texts: Sequence[str]) -> None:
+        raise LiveDirectorError(f"the library at {self.location} was opened read-only")
+
+    def delete(self, ids: Sequence[str]) -> None:
+        return None
+
+    def query(self, vector: np.ndarray, k: int) -> list[Hit]:
+        return []
+
+    def vectors(self, ids: Sequence[str]) -> np.ndarray:
+        if ids:
+            raise KeyError(f"no vectors for {list(ids)}")
+        return np.zeros((0, 0), dtype=np.float32)
+
+
 class ChromaStore:
     def __init__(self, embedding_model: str, path: Path | None = None, url: str = "") -> None:
         import chromadb
@@ -69,6 +133,7 @@ class ChromaStore:
             else:
                 assert path is not None
                 path.mkdir(parents=True, exist_ok=True)
+                check_index_file(path / SQLITE_NAME)
                 self.client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
                 self.location = str(path)
             self.collection = self.client.get_or_create_collection(
@@ -80,9 +145,17 @@ class ChromaStore:
             raise
         except Exception as exc:  # chromadb raises many unrelated types for a bad server/folder
             where = url or path
+            if url:
+                hint = "is the server running (`chroma run`)?"
+            elif path is not None and not os.access(path, os.W_OK):
+                hint = f"the folder {path} is not writable: fix its permissions"
+            else:
+                hint = (
+                    f"the index {path / SQLITE_NAME} looks damaged: move the folder {path} "
+                    "aside and import the clips again (the clips themselves are not touched)"
+                )
             raise LiveDirectorError(
-                f"cannot open the Chroma library at {where}: {exc}",
-                "is the server running (`chroma run`)?" if url else "is the folder writable?",
+                f"cannot open the Chroma library at {where}: {exc}", hint
             ) from exc
         stored = (self.collection.metadata or {}).get("embedding_model")
         if stored and stored != embedding_model:

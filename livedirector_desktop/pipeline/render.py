@@ -24,8 +24,10 @@ from livedirector_desktop.asr.transcript import Cue, group_words
 from livedirector_desktop.compositor.scene import Segment, SegmentLog, Timeline, layout
 from livedirector_desktop.core.errors import BadInputError, LiveDirectorError
 from livedirector_desktop.core.geometry import RESOLUTIONS
+from livedirector_desktop.core.paths import check_plan
 from livedirector_desktop.core.types import Outcome
 from livedirector_desktop.director.director import Director
+from livedirector_desktop.library.asset import sidecar_path
 from livedirector_desktop.library.library import Library
 from livedirector_desktop.media.files import (
     ClipSource,
@@ -34,7 +36,7 @@ from livedirector_desktop.media.files import (
     open_media,
     probe_talk,
 )
-from livedirector_desktop.recorder.sidecars import write_sidecars
+from livedirector_desktop.recorder.sidecars import files_written, write_sidecars
 from livedirector_desktop.recorder.writer import Mp4Writer
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,9 @@ class RenderResult:
     segments: list[Segment]
     frames: int
     seconds: dict[str, float] = field(default_factory=dict)
+    # Clips the director chose that could not be shown (asset id -> why): the camera was
+    # shown instead, and the sidecars say so.
+    unavailable: dict[str, str] = field(default_factory=dict)
 
 
 def output_size(info: TalkInfo, resolution: str | None) -> tuple[int, int]:
@@ -177,6 +182,7 @@ class _BrollFeed:
         self.sources: dict[int, ClipSource] = {}
         self.paths: dict[str, str] = {}
         self.t_ms = 0.0
+        self.unavailable: set[int] = set()  # segments whose clip gave no frame: camera shown
 
     def __call__(self, shot):
         source = self.sources.get(shot.segment_index)
@@ -188,7 +194,10 @@ class _BrollFeed:
             source = ClipSource(Path(self.paths[asset_id]), self.max_w, self.max_h)
             self.sources[shot.segment_index] = source
         segment = self.timeline.segments[shot.segment_index]
-        return source.frame_at(self.t_ms - segment.start_ms)
+        frame = source.frame_at(self.t_ms - segment.start_ms)
+        if frame is None:
+            self.unavailable.add(shot.segment_index)
+        return frame
 
     def release_before(self, t_ms: float) -> None:
         for index in list(self.sources):
@@ -201,6 +210,33 @@ class _BrollFeed:
         self.sources.clear()
 
 
+def playable_segments(
+    segments: list[Segment], library: Library
+) -> tuple[list[Segment], dict[str, str]]:
+    """The segments whose clip opens and decodes now, and why each other clip cannot be shown.
+
+    Checked before compositing, so the timeline and the EDL written afterwards describe
+    what is on screen: a clip deleted or broken since it was imported leaves the camera up.
+    """
+    why: dict[str, str] = {}
+    for asset_id in dict.fromkeys(s.asset_id for s in segments if s.asset_id):
+        asset = library.get(asset_id)
+        if asset is None:
+            why[asset_id] = "no longer in the library"
+        elif not asset.path or not Path(asset.path).is_file():
+            why[asset_id] = f"clip file {asset.path} is missing"
+        else:
+            source = ClipSource(Path(asset.path), 64, 64)
+            try:
+                if source.frame_at(0.0) is None:
+                    why[asset_id] = f"clip file {asset.path} cannot be decoded"
+            finally:
+                source.close()
+    for asset_id, reason in why.items():
+        log.warning("b-roll not shown asset_id=%s reason=%s", asset_id, reason)
+    return [s for s in segments if s.asset_id not in why], why
+
+
 def composite(
     info: TalkInfo,
     segments: list[Segment],
@@ -208,8 +244,12 @@ def composite(
     output: Path,
     opts: RenderOptions,
     progress: Progress | None = None,
+    unavailable: set[int] | None = None,
 ) -> Mp4Writer:
-    """Draw every frame and encode it; returns the writer, still open (the caller closes)."""
+    """Draw every frame and encode it; returns the writer, still open (the caller closes).
+
+    Indexes of segments whose clip gave no frame (the camera was drawn) are added to
+    `unavailable`."""
     import av
 
     from livedirector_desktop.compositor.cpu import CpuCompositor
@@ -273,6 +313,8 @@ def composite(
             raise
         finally:
             feed.close()
+            if unavailable is not None:
+                unavailable.update(feed.unavailable)
     if frames == 0:
         writer.abort()
         raise BadInputError(f"{info.path}: no video frame could be decoded")
@@ -291,15 +333,18 @@ def render(
     cues: list[Cue] | None = None,
     opts: RenderOptions | None = None,
     progress: Progress | None = None,
+    inputs: list[Path] | None = None,
 ) -> RenderResult:
-    """The whole job. Nothing appears at `output` unless it is complete."""
+    """The whole job. Nothing appears at `output` unless it is complete.
+
+    `inputs` names the other files the job read (e.g. the transcript): no output may
+    replace one of them, nor the talk, nor a library clip or its sidecar."""
     opts = opts or RenderOptions()
     layout(opts.layout)  # unknown layouts fail before any work
     output = Path(output)
     if output.suffix.lower() != ".mp4":
         raise BadInputError(f"output {output} must end in .mp4")
-    if output.resolve() == Path(input_path).resolve():
-        raise BadInputError("the output would overwrite the input", "choose another file name")
+    check_render_plan(input_path, output, library, inputs or [])
     info = probe_talk(input_path)
     if library.count() == 0:
         raise BadInputError(
@@ -316,10 +361,15 @@ def render(
     t0 = time.perf_counter()
     director.reset()
     segments = direct(cues, director, info.duration_ms, opts, progress)
+    segments, unavailable = playable_segments(segments, library)
     timings["direct"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    writer = composite(info, segments, library, output, opts, progress)
+    failed: set[int] = set()
+    writer = composite(info, segments, library, output, opts, progress, failed)
     timings["composite"] = time.perf_counter() - t0
+    for index in sorted(failed):
+        unavailable.setdefault(segments[index].asset_id or "", "no frame could be decoded")
+    segments = [s for n, s in enumerate(segments) if n not in failed]
     meta = {
         "input": str(info.path),
         "output": str(output),
@@ -327,6 +377,7 @@ def render(
         "transition_ms": opts.transition_ms,
         "duration_ms": round(info.duration_ms, 1),
         "sentences": len(cues),
+        "clips_not_shown": [{"asset_id": a, "why": w} for a, w in unavailable.items()],
     }
     try:
         sidecars = write_sidecars(
@@ -343,4 +394,15 @@ def render(
         writer.abort()
         raise LiveDirectorError(f"could not write the sidecars of {output}: {exc}") from exc
     writer.close()
-    return RenderResult(output, sidecars, cues, segments, writer.frames_written, timings)
+    return RenderResult(
+        output, sidecars, cues, segments, writer.frames_written, timings, unavailable
+    )
+
+
+def check_render_plan(input_path: Path, output: Path, library: Library, inputs: list[Path]) -> None:
+    """Before any work: no file the render writes is one it reads, and all can be written."""
+    reads = [Path(input_path), *inputs]
+    for asset in library.assets():
+        if asset.path:
+            reads += [Path(asset.path), sidecar_path(Path(asset.path))]
+    check_plan(reads, files_written(output))

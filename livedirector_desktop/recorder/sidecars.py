@@ -6,11 +6,33 @@ from __future__ import annotations
 import json
 from fractions import Fraction
 from pathlib import Path
+from typing import Protocol
 
 from livedirector_desktop.asr.transcript import Cue, to_srt, to_vtt
 from livedirector_desktop.compositor.scene import Segment
-from livedirector_desktop.core.files import write_atomic
-from livedirector_desktop.library.library import Library
+from livedirector_desktop.core.files import partial_name, write_atomic
+from livedirector_desktop.library.asset import Asset
+
+
+class ClipLookup(Protocol):
+    """What the sidecars need of a library: a clip's title and file by id."""
+
+    def get(self, asset_id: str) -> Asset | None: ...
+
+
+SIDECAR_SUFFIXES = (".srt", ".vtt", ".json", ".edl")
+
+
+def sidecar_paths(video: Path) -> list[Path]:
+    """The files written beside `video`: captions, decision timeline, edit list."""
+    base = Path(video).with_suffix("")
+    return [base.with_suffix(s) for s in SIDECAR_SUFFIXES]
+
+
+def files_written(video: Path) -> list[Path]:
+    """Every file a recording or render at `video` writes, temporary names included."""
+    sidecars = sidecar_paths(video)
+    return [Path(video), partial_name(Path(video)), *sidecars, *(partial_name(p) for p in sidecars)]
 
 
 def timeline_json(segments: list[Segment], assets: dict[str, dict], meta: dict) -> dict:
@@ -78,7 +100,7 @@ def edl(
     return "\n".join(lines)
 
 
-def clip_info(library: Library, segments: list[Segment]) -> dict[str, dict]:
+def clip_info(library: ClipLookup, segments: list[Segment]) -> dict[str, dict]:
     """Title and file of each clip the segments show, for the timeline and the EDL."""
     info: dict[str, dict] = {}
     for s in segments:
@@ -92,23 +114,20 @@ def write_sidecars(
     video: Path,
     cues: list[Cue],
     segments: list[Segment],
-    library: Library,
+    library: ClipLookup,
     meta: dict,
     source_name: str,
     duration_ms: float,
     fps: Fraction,
 ) -> list[Path]:
-    base = video.with_suffix("")
+    srt, vtt, timeline, edit_list = sidecar_paths(video)
     assets = clip_info(library, segments)
     return [
-        write_atomic(base.with_suffix(".srt"), to_srt(cues)),
-        write_atomic(base.with_suffix(".vtt"), to_vtt(cues)),
+        write_atomic(srt, to_srt(cues)),
+        write_atomic(vtt, to_vtt(cues)),
         write_atomic(
-            base.with_suffix(".json"),
+            timeline,
             json.dumps(timeline_json(segments, assets, meta), indent=2) + "\n",
         ),
-        write_atomic(
-            base.with_suffix(".edl"),
-            edl(video.stem, source_name, segments, assets, duration_ms, fps),
-        ),
+        write_atomic(edit_list, edl(video.stem, source_name, segments, assets, duration_ms, fps)),
     ]
