@@ -713,11 +713,20 @@ def live(
     import threading
 
     from livedirector_desktop.core.files import write_atomic
-    from livedirector_desktop.engine import SessionOptions, build_live_session, session_report
+    from livedirector_desktop.engine import (
+        SessionOptions,
+        build_live_session,
+        recover_recordings,
+        session_report,
+    )
     from livedirector_desktop.pipeline.headless import run_headless
 
     record = _record_path(record)
     settings = _settings()
+    err = _console(stderr=True)
+    # Recordings a crash cut off are finished before anything new is recorded.
+    for line in recover_recordings(settings, [record.parent] if record else []):
+        err.print(_safe(line))
     session, messages = build_live_session(
         SessionOptions(
             camera=camera,
@@ -733,7 +742,6 @@ def live(
         ),
         settings,
     )
-    err = _console(stderr=True)
     for message in messages:
         err.print(f"[yellow]{message}[/]")
     if session.camera is None and session.mic is None:
@@ -757,7 +765,11 @@ def live(
         f"live: {cfg.width}x{cfg.height}@{cfg.fps:g} {cfg.layout}"
         f"{f', recording to {record}' if record else ''}; Ctrl-C stops"
     )
-    result = run_headless(session, record, quit_after, stop, say=err.print)
+    store = _sessions_store(create=True) if record else None
+    session_id = store.begin(record, session.config.layout) if store else None
+    result = run_headless(session, record, quit_after, stop, say=err.print, session_id=session_id)
+    if result and store is not None and session_id is not None:
+        store.finish(session_id, result["duration_ms"], result["sentences"], result["clips_shown"])
     if result:
         print(f"saved {result['path']} ({result['duration_ms'] / 1000:.1f} s)")
         for path in result["sidecars"]:
@@ -838,10 +850,7 @@ def _sessions_store(create: bool):
 
 
 def _recordings_dir() -> Path:
-    from livedirector_desktop.config import data_dir
-
-    folder = _settings().studio.output_dir
-    return Path(folder).expanduser() if folder else data_dir() / "recordings"
+    return _settings().recordings_path
 
 
 FolderOpt = Annotated[

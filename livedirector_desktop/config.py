@@ -115,6 +115,12 @@ class Settings:
         return Path(self.models_dir).expanduser() if self.models_dir else data_dir() / "models"
 
     @property
+    def recordings_path(self) -> Path:
+        """Where the studio and `live` put recordings that were given no path."""
+        folder = self.studio.output_dir
+        return Path(folder).expanduser() if folder else data_dir() / "recordings"
+
+    @property
     def library_path(self) -> Path:
         env = os.environ.get("LIVEDIRECTOR_LIBRARY")
         if env:

@@ -190,3 +190,21 @@ def session_report(session: LiveSession, recording: dict | None = None) -> dict:
         "recording": recording or {},
         "cpu_s_by_thread": session.cpu_s_by_thread,
     }
+
+
+def recover_recordings(settings: Settings, also_in: list[Path] | None = None) -> list[str]:
+    """Finish recordings a crash cut off (in the recordings folder, the folders of unfinished
+    session rows, and `also_in`); one line for the user about each."""
+    from livedirector_desktop.config import data_dir
+    from livedirector_desktop.recorder.recovery import default_folders, recover_all
+    from livedirector_desktop.sessions.store import SessionStore
+
+    store = SessionStore(data_dir() / "sessions.sqlite", create=False)
+    rows = store if store.exists else None
+    folders = [*default_folders(settings.recordings_path, rows), *(also_in or [])]
+    try:
+        results = recover_all(folders, rows)
+    except Exception as exc:  # recovery must never stop the app from starting
+        log.exception("recovering interrupted recordings failed")
+        return [f"Interrupted recordings could not be checked: {exc}"]
+    return [r.message for r in results if not r.in_use]

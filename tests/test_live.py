@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from livedirector_desktop.media.synthetic import BACKDROP_BGR
-from tests.support import av_offsets_s, frame_at, session_cmd, stream_info
+from tests.support import av_offsets_s, frame_at, livedirector, session_cmd, stream_info
 
 FRAME_S = 1 / 30
 
@@ -403,3 +403,48 @@ def test_session_store_keeps_unfinished_and_finished_sessions(tmp_path):
     assert rows["a.mp4"].finished and rows["a.mp4"].duration_ms == 12_000.0
     assert not rows["b.mp4"].finished and rows["b.mp4"].layout == "fullscreen"
     assert second != first
+
+
+def test_a_killed_live_recording_is_recovered_at_the_next_start(
+    short_talk, sample_library, tmp_path
+):
+    import os
+    import signal
+
+    talk, transcript, segments = short_talk
+    out = tmp_path / "killed.mp4"
+    cmd = session_cmd(
+        "live", talk, transcript, sample_library.root, "--record", str(out),
+        "--reasoner", "keyword", "--resolution", "480p",
+    )  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    partial = tmp_path / ".killed.partial.mp4"
+    deadline = time.monotonic() + 60
+    while not partial.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(segments[1]["end"] + 1.5)  # past the rocket sentence and its clip
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(10)
+    assert not out.exists() and partial.exists()
+
+    again = subprocess.run(
+        session_cmd("live", talk, transcript, sample_library.root, "--quit-after", "1"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert again.returncode == 0, again.stderr
+    assert "killed" in again.stderr and "recovered" in again.stderr.lower(), again.stderr
+    info = stream_info(out)
+    assert info["frames"] >= 5 * 30 and info["audio_s"] > 5
+    assert segments[1]["text"] in out.with_suffix(".srt").read_text()
+    timeline = json.loads(out.with_suffix(".json").read_text())
+    assert [s["asset_id"] for s in timeline["segments"]][:1] == ["rocket-launch"]
+    listing = subprocess.run(
+        livedirector("sessions", "list", "--json"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    rows = json.loads(listing.stdout)["sessions"]
+    assert [(Path(r["path"]).name, r["recovered"]) for r in rows] == [("killed.mp4", True)]

@@ -52,14 +52,21 @@ class ClipPool:
         self._lock = threading.Lock()
         self._by_shot: dict[int, Player] = {}
         self._retired: list[Player] = []
+        self._about: dict[str, tuple[str, str]] = {}  # asset id -> (title, file), once opened
 
     def open(self, asset_id: str, layout_name: str, start_ms: float) -> Player:
         """Open a clip and decode its first frame. Blocks: call it off the tick."""
         asset = self.library.get(asset_id)
+        if asset is not None:
+            self._about[asset_id] = (asset.title, asset.path)
         broll = next(la for la in layout(layout_name) if la.role == "broll")
         _, _, bw, bh = broll.rect.pixels(*self.size)
         path = Path(asset.path) if asset else Path("")
         return self.opener(path, bw, bh, start_ms, self.clock_ms, self.fps)
+
+    def about(self, asset_id: str) -> tuple[str | None, str | None]:
+        """Title and file of a clip opened before (no library lookup: safe on the tick)."""
+        return self._about.get(asset_id, (None, None))
 
     def attach(self, shot_id: int, player: Player) -> None:
         with self._lock:

@@ -38,6 +38,7 @@ def run_headless(
     quit_after_s: float | None = None,
     stop: threading.Event | None = None,
     say: Callable[[str], None] | None = None,
+    session_id: int | None = None,
 ) -> dict[str, Any]:
     """Start, run until told or done, stop cleanly; returns the recording's result ({})."""
     stop = stop or threading.Event()
@@ -53,7 +54,7 @@ def run_headless(
     result: dict[str, Any] = {}
     try:
         if record is not None:
-            session.start_recording(record)
+            session.start_recording(record, session_id)
         started = time.monotonic()
         ended_at = None
         while not stop.wait(0.1):

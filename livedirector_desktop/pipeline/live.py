@@ -269,12 +269,20 @@ class LiveSession:
         start = self._mic_start_ns if self._mic_start_ns is not None else self.t0_ns
         return (start - self.t0_ns) / 1e6 + audio_ms
 
+    def _recording_offset_ms(self, rec: LiveRecording) -> float:
+        """Add to a recognizer's audio time to get the recording's time."""
+        return self._audio_ms_to_session_ms(0) - (rec.start_ns - self.t0_ns) / 1e6
+
     def _on_transcript(self, event: TranscriptEvent) -> None:
         self._caption = (event.text, self.now_ms(), event.is_final)
         self.hub.publish(event)
         if not event.is_final:
             return
         self.finals.append(event)
+        rec = self._recording
+        if rec is not None:
+            offset_ms = self._recording_offset_ms(rec)
+            rec.cue(event.text, event.start_ms + offset_ms, event.end_ms + offset_ms)
         with self._sentence_ready:
             self._pending_sentence = event  # a newer sentence supersedes one still waiting
             self._sentence_ready.notify()
@@ -372,13 +380,16 @@ class LiveSession:
         rec = self._recording
         if rec is not None:
             manual = decision is None
-            rec.segments.cut(
+            title, clip_path = self.clips.about(asset_id) if asset_id else (None, None)
+            rec.cut(
                 now_ms - (rec.start_ns - self.t0_ns) / 1e6,
                 asset_id,
                 1.0 if manual else decision.confidence,
                 text,
                 "manual" if manual else decision.path,
                 f"{cause}: chosen by you" if manual else decision.reason,
+                title,
+                clip_path,
             )
         self.hub.publish(ShotChanged(asset_id, shot.segment_index, now_ms, cause, text))
 
@@ -486,7 +497,8 @@ class LiveSession:
     def recording(self) -> bool:
         return self._recording is not None
 
-    def start_recording(self, path: Path) -> None:
+    def start_recording(self, path: Path, session_id: int | None = None) -> None:
+        """Record the program to `path` (an .mp4); session_id: the row in the sessions store."""
         if self._recording is not None:
             return
         rate = self.mic.sample_rate_hz if self.mic else 48000
@@ -501,11 +513,14 @@ class LiveSession:
             rate,
             channels,
             self.stats,
+            self.scene.layout_name,
+            session_id,
         )
         with self._cut_lock:
             current = self.scene.current.asset_id
             if current:
-                rec.segments.cut(0.0, current, 1.0)
+                title, clip_path = self.clips.about(current)
+                rec.cut(0.0, current, 1.0, title=title, clip_path=clip_path)
             self._recording = rec
         self.hub.publish(RecordingChanged("started", str(path)))
 
@@ -516,7 +531,7 @@ class LiveSession:
         if rec is None:
             return {}
         end_ns = now_ns()
-        offset_ms = self._audio_ms_to_session_ms(0) - (rec.start_ns - self.t0_ns) / 1e6
+        offset_ms = self._recording_offset_ms(rec)
         cues = [
             Cue(e.text, e.start_ms + offset_ms, e.end_ms + offset_ms, ())
             for e in self.finals[self._rec_finals_from :]

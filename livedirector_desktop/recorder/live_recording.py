@@ -40,8 +40,11 @@ class LiveRecording:
         audio_rate_hz: int,
         audio_channels: int,
         stats: LiveStats,
+        layout_name: str = "pip",
+        session_id: int | None = None,
     ) -> None:
         from livedirector_desktop.compositor.cpu import CpuCompositor, black
+        from livedirector_desktop.recorder.journal import RecordingJournal
         from livedirector_desktop.recorder.writer import Mp4Writer
 
         self.path, self.start_ns, self.stats = Path(path), start_ns, stats
@@ -58,6 +61,9 @@ class LiveRecording:
             # keeps up at 720p where veryfast fell behind; 1080p needs ultrafast.
             preset="ultrafast" if height >= 1080 else "superfast",
         )
+        # What a crash would otherwise lose: sentences and cuts, a line each, beside the file.
+        self.journal = RecordingJournal(path, width, height, fps, layout_name, session_id)
+        self._journal_q: DropOldestQueue[tuple[str, tuple]] = DropOldestQueue(10_000)
         self.audio_rate_hz, self.audio_channels = audio_rate_hz, audio_channels
         self.compositor = CpuCompositor(width, height, "pip")
         self.black = black(width, height)
@@ -72,6 +78,38 @@ class LiveRecording:
     def rel_ms(self, t_ns: int) -> float:
         """Recording time of a session clock instant."""
         return (t_ns - self.start_ns) / 1e6
+
+    def cut(
+        self,
+        at_ms: float,
+        asset_id: str | None,
+        confidence: float = 0.0,
+        text: str = "",
+        path: str = "",
+        reason: str = "",
+        title: str | None = None,
+        clip_path: str | None = None,
+    ) -> None:
+        """The program cut (recording time): noted now, journaled by the writer thread."""
+        on_screen = self.segments.current
+        self.segments.cut(at_ms, asset_id, confidence, text, path, reason)
+        if self.segments.current is on_screen:
+            return
+        if asset_id:
+            args = (at_ms, asset_id, confidence, text, path, reason, title, clip_path)
+            self._journal_q.put(("open_segment", args))
+        else:
+            self._journal_q.put(("close_segment", (at_ms,)))
+
+    def cue(self, text: str, start_ms: float, end_ms: float) -> None:
+        """A final sentence (recording time), for the journal."""
+        self._journal_q.put(("cue", (text, start_ms, end_ms)))
+
+    def _drain_journal(self) -> None:
+        # File writes happen here, on the writer thread, never on the tick that cuts.
+        while (item := self._journal_q.get(timeout_s=0)) is not None:
+            name, args = item
+            getattr(self.journal, name)(*args)
 
     # ------------------------------------------------------------------ the writer thread
 
@@ -110,9 +148,11 @@ class LiveRecording:
         while True:
             item = self.video_q.get(timeout_s=0.05)
             self._drain_audio()
+            self._drain_journal()
             if item is None:
                 if self.video_q.closed and not len(self.video_q):
                     self._drain_audio()
+                    self._drain_journal()
                     return
                 continue
             inputs, t_ns = item
@@ -160,7 +200,11 @@ class LiveRecording:
         self._thread.join(30)
         self.stats.video_dropped += self.video_q.dropped
         self.stats.audio_dropped += self.audio_q.dropped
-        output = self.writer.close()
+        try:
+            output = self.writer.close()
+        except Exception:
+            self.journal.finish()  # nothing to recover: the file never started
+            raise
         end_ms = self.rel_ms(end_ns)
         cues = [c for c in cues if c.end_ms > 0]
         segments = self.segments.segments(end_ms)
@@ -181,6 +225,7 @@ class LiveRecording:
             end_ms,
             Fraction(self.fps).limit_denominator(1001),
         )
+        self.journal.finish()
         return {
             "path": str(output),
             "duration_ms": end_ms,

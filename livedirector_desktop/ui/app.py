@@ -31,7 +31,11 @@ def run_studio(args: StudioArgs) -> int:
     from livedirector_desktop.config import data_dir, load_settings
     from livedirector_desktop.core.errors import LiveDirectorError, ModelMissingError
     from livedirector_desktop.core.files import write_atomic
-    from livedirector_desktop.engine import build_live_session, session_report
+    from livedirector_desktop.engine import (
+        build_live_session,
+        recover_recordings,
+        session_report,
+    )
     from livedirector_desktop.sessions.store import SessionStore
 
     fmt = QSurfaceFormat()
@@ -62,15 +66,24 @@ def run_studio(args: StudioArgs) -> int:
         return 2
     from livedirector_desktop.ui.main_window import StudioOptions, StudioWindow
 
+    # Recordings a crash cut off are finished before anything new is recorded.
+    recovered = recover_recordings(settings, [args.record.parent] if args.record else [])
+    for line in recovered:
+        print(line, file=sys.stderr)
     options = StudioOptions(
         record_path=args.record,
         quit_after_s=args.quit_after_s,
         screenshot=args.screenshot,
         messages=messages,
+        notices=recovered,
         persist_settings=args.quit_after_s is None,
     )
     window = StudioWindow(session, settings, SessionStore(data_dir() / "sessions.sqlite"), options)
     window.show()
+    if recovered and args.quit_after_s is None:
+        QTimer.singleShot(
+            0, lambda: QMessageBox.information(window, "Recordings recovered", "\n".join(recovered))
+        )
     session.start()
     if args.record:
         window.start_record(args.record)

@@ -49,6 +49,7 @@ class StudioOptions:
     screenshot: Path | None = None
     output_dir: Path | None = None
     messages: list[str] = field(default_factory=list)  # e.g. "no camera found"
+    notices: list[str] = field(default_factory=list)  # e.g. "recovered session-….mp4"
     persist_settings: bool = True
 
 
@@ -91,7 +92,8 @@ class StudioWindow(QMainWindow):
         self._shortcuts()
         if options.messages:
             self.preview.set_message("\n".join(options.messages))
-            self.statusBar().showMessage("  ".join(options.messages))
+        if options.messages or options.notices:
+            self.statusBar().showMessage("  ".join([*options.messages, *options.notices]))
 
     # ---------------------------------------------------------------- layout
 
@@ -334,13 +336,7 @@ class StudioWindow(QMainWindow):
                 self.statusBar().showMessage(f"Settings not saved: {exc}")
 
     def output_dir(self) -> Path:
-        from livedirector_desktop.config import data_dir
-
-        return self.options.output_dir or (
-            Path(self.settings.studio.output_dir).expanduser()
-            if self.settings.studio.output_dir
-            else data_dir() / "recordings"
-        )
+        return self.options.output_dir or self.settings.recordings_path
 
     def toggle_record(self) -> None:
         if self.session.recording:
@@ -354,7 +350,7 @@ class StudioWindow(QMainWindow):
     def start_record(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.session_id = self.sessions.begin(path, self.session.config.layout)
-        self.session.start_recording(path)
+        self.session.start_recording(path, self.session_id)
         self.statusBar().showMessage(f"Recording to {path}")
 
     def stop_record(self, then=None) -> None:
