@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -599,8 +600,6 @@ def render(
     chroma_url: ChromaOpt = None,
 ) -> None:
     """Render a recorded talk with B-roll: MP4 plus captions, decision timeline and EDL."""
-    from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeRemainingColumn
-
     from livedirector_desktop.asr.transcript import read_transcript
     from livedirector_desktop.engine import make_director, make_recognizer
     from livedirector_desktop.pipeline.render import RenderOptions
@@ -614,6 +613,26 @@ def render(
     lib = _open_library(library, chroma_url, create=False)
     recognizer = None if cues is not None else make_recognizer(settings, asr_model, language)
     director = make_director(settings, lib)
+    with _render_progress() as progress:
+        result = run_render(
+            input_path,
+            output,
+            lib,
+            director,
+            recognizer=recognizer,
+            cues=cues,
+            opts=opts,
+            progress=progress,
+            inputs=[transcript] if transcript else [],
+        )
+    _print_render_result(result)
+
+
+@contextlib.contextmanager
+def _render_progress():
+    """Bars for a render's stages on stderr; yields the progress callback."""
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeRemainingColumn
+
     labels = {"listen": "listening", "direct": "directing", "composite": "rendering"}
     with Progress(
         "[progress.description]{task.description}",
@@ -630,17 +649,10 @@ def render(
                 tasks[stage] = bar.add_task(labels.get(stage, stage), total=total or None)
             bar.update(tasks[stage], completed=done, total=total or None)
 
-        result = run_render(
-            input_path,
-            output,
-            lib,
-            director,
-            recognizer=recognizer,
-            cues=cues,
-            opts=opts,
-            progress=progress,
-            inputs=[transcript] if transcript else [],
-        )
+        yield progress
+
+
+def _print_render_result(result) -> None:
     con = _console()
     shown = [s for s in result.segments if s.asset_id]
     con.print(
@@ -651,6 +663,35 @@ def render(
         con.print(f"  {_safe(path)}")
     for asset_id, why in result.unavailable.items():
         con.print(f"[yellow]not shown[/] {_safe(asset_id)}: {_safe(why)} (the camera stayed up)")
+
+
+@app.command()
+def conform(
+    recording: Annotated[
+        Path, typer.Argument(help="A studio or `live` recording (with OUT.camera.mp4 beside it).")
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The final cut (.mp4).")],
+    layout: Annotated[str | None, typer.Option(help="Another layout than the recording's.")] = None,
+    resolution: Annotated[
+        str | None, typer.Option(help="720p, 1080p or 2160p (default: as recorded).")
+    ] = None,
+    library: LibraryOpt = None,
+    chroma_url: ChromaOpt = None,
+) -> None:
+    """The final cut of a live recording: each clip starts with the sentence that asked for it.
+
+    Re-renders from the clean camera recording with the session's decisions, manual takes
+    and vetoes; the live recording itself is left as it was."""
+    from livedirector_desktop.pipeline.conform import conform as run_conform
+    from livedirector_desktop.pipeline.conform import read_live_log
+    from livedirector_desktop.pipeline.render import RenderOptions
+
+    log = read_live_log(recording)
+    opts = RenderOptions(layout=layout or log.layout, resolution=resolution)
+    lib = _open_library(library, chroma_url, create=False)
+    with _render_progress() as progress:
+        result = run_conform(recording, output, lib, opts, progress)
+    _print_render_result(result)
 
 
 CameraOpt = Annotated[

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import http.server
+import itertools
 import sys
 import threading
 from collections.abc import Iterator
@@ -14,20 +15,24 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# The canonical scripted talk: a greeting, topical sentences the sample library holds, filler,
-# and a sign-off. Benchmarks use all of it; tests pick a few.
-TALK = [
-    "Hi everyone, welcome back to the channel.",
-    "Every morning starts with a double espresso.",
-    "Then I work on my side project, a little Python app.",
-    "The markets have been wild, my index fund is up this year.",
-    "Last weekend we climbed to a summit in the Alps.",
-    "SpaceX is launching another Starship next week.",
-    "I finally switched to an electric car.",
-    "Rain has been pouring down all week here.",
-    "We had a long team meeting about the launch.",
-    "Thanks for watching, see you next time.",
+# The canonical scripted talk: a greeting, topical sentences the sample library holds, filler
+# and a change of subject, and a sign-off, each with the clip a viewer should see (None: the
+# speaker). Benchmarks use all of it; tests pick a few.
+TALK_SCRIPT: list[tuple[str, str | None]] = [
+    ("Hi everyone, welcome back to the channel.", None),
+    ("Every morning starts with a double espresso.", "coffee-pour"),
+    ("Then I work on my side project, a little Python app.", "laptop-code"),
+    ("Um, okay, so, yeah.", None),
+    ("The markets have been wild, my index fund is up this year.", "stock-chart"),
+    ("Last weekend we climbed to a summit in the Alps.", "mountain-hike"),
+    ("Anyway, moving on.", None),
+    ("SpaceX is launching another Starship next week.", "rocket-launch"),
+    ("I finally switched to an electric car.", "electric-car"),
+    ("Rain has been pouring down all week here.", "rain-window"),
+    ("We had a long team meeting about the launch.", "team-meeting"),
+    ("Thanks for watching, see you next time.", None),
 ]
+TALK = [text for text, _ in TALK_SCRIPT]
 
 
 def livedirector(*args: str) -> list[str]:
@@ -171,3 +176,104 @@ def make_sample_library(tmp: Path) -> Path:
         capture_output=True,
     )
     return library
+
+
+# ------------------------------------------------------------------ what a viewer sees
+
+SPEAKER = "speaker"
+
+
+def _patch(image: np.ndarray) -> np.ndarray:
+    """Median colour of a strip at the left edge, mid-height: B-roll there in fullscreen and
+    picture-in-picture, the backdrop when the speaker is full screen, clear of the clips'
+    moving circle and title."""
+    h, w = image.shape[:2]
+    strip = image[int(0.40 * h) : int(0.60 * h), int(0.01 * w) : int(0.05 * w)]
+    return np.median(strip.reshape(-1, 3), axis=0)
+
+
+def clip_signatures(library_dir: Path, width: int, height: int) -> dict[str, np.ndarray]:
+    """What each clip of a library looks like in that strip, at the program's size."""
+    import av
+    import cv2
+
+    from livedirector_desktop.library.asset import read_sidecar
+
+    signatures: dict[str, np.ndarray] = {}
+    for sidecar in sorted(Path(library_dir).glob("*.json")):
+        clip = sidecar.with_suffix(".mp4")
+        if not clip.exists():
+            continue
+        asset_id = read_sidecar(sidecar).get("id") or clip.stem
+        with av.open(str(clip)) as c:
+            frame = next(c.decode(c.streams.video[0])).to_ndarray(format="bgr24")
+        signatures[asset_id] = _patch(cv2.resize(frame, (width, height)))
+    return signatures
+
+
+def classify_frames(
+    video: Path, signatures: dict[str, np.ndarray], within: float = 14.0
+) -> list[tuple[float, str | None]]:
+    """(time, what is fully on screen) for every frame: a clip id, SPEAKER, or None while a
+    crossfade (or anything else) shows."""
+    import av
+
+    from livedirector_desktop.media.synthetic import BACKDROP_BGR
+
+    known = {**signatures, SPEAKER: np.array(BACKDROP_BGR, dtype=float)}
+    out = []
+    with av.open(str(video)) as c:
+        for frame in c.decode(c.streams.video[0]):
+            colour = _patch(frame.to_ndarray(format="bgr24"))
+            name, dist = min(
+                ((k, float(np.abs(colour - v).max())) for k, v in known.items()),
+                key=lambda kv: kv[1],
+            )
+            out.append((float(frame.time), name if dist <= within else None))
+    return out
+
+
+def score_timeline(frames: list[tuple[float, str | None]], sentences: list[dict]) -> dict:
+    """The viewer's view of a talk's B-roll, sentence by sentence.
+
+    sentences: {text, start, end (s), expected (clip id or None)}. For a topical sentence:
+    when its clip was first fully on screen, relative to the sentence's start and end (None:
+    never, while the sentence or the pause after it lasted). For the speaker's sentences
+    (filler, greetings): how far into the sentence B-roll stayed. For every sentence: how
+    many times the clip on screen changed during it.
+    """
+    rows = []
+    for n, s in enumerate(sentences):
+        nxt = sentences[n + 1]["start"] if n + 1 < len(sentences) else s["end"] + 2.0
+        during = [(t, k) for t, k in frames if s["start"] <= t < s["end"]]
+        row = {"text": s["text"], "expected": s["expected"]}
+        if s["expected"]:
+            onset = next(
+                (t for t, k in frames if s["start"] - 1.0 <= t < nxt and k == s["expected"]),
+                None,
+            )
+            row["onset_from_start_s"] = None if onset is None else round(onset - s["start"], 3)
+            row["onset_from_end_s"] = None if onset is None else round(onset - s["end"], 3)
+        else:
+            covered = [t for t, k in during if k != SPEAKER]
+            row["broll_into_sentence_s"] = (
+                round(max(covered) - s["start"] + 1 / 30, 3) if covered else 0.0
+            )
+        shown = [k for _, k in during if k is not None]
+        row["changes"] = sum(1 for a, b in itertools.pairwise(shown) if a != b)
+        rows.append(row)
+    topical = [r for r in rows if r["expected"]]
+    onsets_end = [r["onset_from_end_s"] for r in topical if r["onset_from_end_s"] is not None]
+    onsets_start = [r["onset_from_start_s"] for r in topical if r["onset_from_start_s"] is not None]
+    filler = [r["broll_into_sentence_s"] for r in rows if not r["expected"]]
+    return {
+        "sentences": rows,
+        "topical_shown": f"{len(onsets_end)}/{len(topical)}",
+        "onset_from_end_s_median": (round(float(np.median(onsets_end)), 3) if onsets_end else None),
+        "onset_from_start_s_median": (
+            round(float(np.median(onsets_start)), 3) if onsets_start else None
+        ),
+        "onset_from_start_s_max": round(max(onsets_start), 3) if onsets_start else None,
+        "filler_broll_s_max": round(max(filler), 3) if filler else None,
+        "changes_per_sentence_max": max(r["changes"] for r in rows) if rows else 0,
+    }

@@ -448,3 +448,67 @@ def test_a_killed_live_recording_is_recovered_at_the_next_start(
     )
     rows = json.loads(listing.stdout)["sessions"]
     assert [(Path(r["path"]).name, r["recovered"]) for r in rows] == [("killed.mp4", True)]
+
+
+def test_conform_starts_each_clip_with_its_sentence(short_talk, sample_library, tmp_path):
+    talk, transcript, segments = short_talk
+    out = tmp_path / "live.mp4"
+    cmd = session_cmd(
+        "live", talk, transcript, sample_library.root, "--record", str(out),
+        "--reasoner", "keyword", "--resolution", "480p",
+    )  # fmt: skip
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    camera = tmp_path / "live.camera.mp4"
+    backdrop = np.array(BACKDROP_BGR)
+
+    def is_speaker(path: Path, t_s: float) -> bool:
+        img = frame_at(path, t_s)
+        return np.abs(np.median(img[:60, :60].reshape(-1, 3), axis=0) - backdrop).max() < 15
+
+    # The clean camera recording: the speaker throughout, with the talk's sound.
+    info = stream_info(camera)
+    assert info["audio_s"] > segments[-1]["end"] and info["w"] == 854
+    assert all(is_speaker(camera, t) for t in (1.0, segments[1]["end"] + 1.0, 15.0))
+
+    final = tmp_path / "final.mp4"
+    run = subprocess.run(
+        livedirector("conform", str(out), "-o", str(final), "--library", str(sample_library.root)),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert run.returncode == 0, run.stderr
+    timeline = json.loads(final.with_suffix(".json").read_text())
+    by_clip = {s["asset_id"]: s for s in timeline["segments"]}
+    for sentence, clip in ((1, "rocket-launch"), (3, "coffee-pour")):
+        start_s = segments[sentence]["start"]
+        assert abs(by_clip[clip]["start_ms"] / 1000 - start_s) < 0.05
+        assert is_speaker(final, start_s - 0.3)
+        assert not is_speaker(final, start_s + 0.8)  # fully on within 0.8 s, fade included
+    live_timeline = json.loads(out.with_suffix(".json").read_text())
+    assert {d["text"] for d in live_timeline["decisions"]} >= {s["text"] for s in segments}
+    assert out.exists()  # the live recording stays as it was
+
+
+def test_conform_keeps_manual_takes_and_drops_vetoed_clips():
+    from livedirector_desktop.asr.transcript import Cue
+    from livedirector_desktop.compositor.scene import Segment
+    from livedirector_desktop.pipeline.conform import LiveLog, conform_segments
+
+    cues = [Cue("about rockets", 1000, 3000), Cue("about coffee", 5000, 7000)]
+    live = [
+        Segment(3400, 5200, "rocket", 0.6, "about rockets", "llm", "best match"),
+        Segment(5200, 6000, "mug", 1.0, "", "manual", "chosen by you"),
+        Segment(7500, 9500, "coffee", 0.5, "about coffee", "llm", "best match"),
+    ]
+    out = conform_segments(LiveLog("pip", 500.0, cues, live, vetoed=set()))
+    # The director's clips start with their sentences; the creator's take keeps its moment
+    # and is not cut into by a clip moved earlier.
+    assert [(s.asset_id, s.start_ms, s.end_ms) for s in out] == [
+        ("rocket", 1000, 5200),
+        ("mug", 5200, 6000),
+        ("coffee", 6000, 9500),
+    ]
+    out = conform_segments(LiveLog("pip", 500.0, cues, live, vetoed={"rocket"}))
+    assert [s.asset_id for s in out] == ["mug", "coffee"]

@@ -45,7 +45,7 @@ from livedirector_desktop.director.director import Director
 from livedirector_desktop.library.library import Library
 from livedirector_desktop.media.sources import AudioSource, VideoSource
 from livedirector_desktop.pipeline.clip_pool import ClipPool, Opener, Player, open_clip_player
-from livedirector_desktop.pipeline.live_config import LiveConfig, SessionState
+from livedirector_desktop.pipeline.live_config import LiveConfig, SessionState, camera_copy_path
 from livedirector_desktop.recorder.live_recording import LiveRecording
 
 log = logging.getLogger(__name__)
@@ -98,6 +98,7 @@ class LiveSession:
         self._due_ms = float("inf")  # when the shot on screen has had its time
         self._deferred: _Deferred | None = None
         self._recording: LiveRecording | None = None
+        self._camera_copy: LiveRecording | None = None  # the clean camera + mic, for conform
         self._rec_finals_from = 0
         self._mic_start_ns: int | None = None
         self.decisions: list[Decision] = []
@@ -183,10 +184,17 @@ class LiveSession:
 
     # ------------------------------------------------------------------ commands
 
+    def _control(self, name: str, value: Any) -> None:
+        """Tell the views, and the recording's log (conform honours the creator's choices)."""
+        rec = self._recording
+        if rec is not None:
+            rec.note_control(self.now_ms() - (rec.start_ns - self.t0_ns) / 1e6, name, value)
+        self.hub.publish(ControlChanged(name, value))
+
     def take(self, asset_id: str) -> None:
         """Show this clip now and keep it (pinned) until cleared: manual choices win."""
         self.director.pin(asset_id)
-        self.hub.publish(ControlChanged("pinned", asset_id))
+        self._control("pinned", asset_id)
         # Opening the clip reads the file: never on the caller's (GUI) thread.
         threading.Thread(
             target=self._cut_to, args=(asset_id, "manual"), name="take", daemon=True
@@ -195,7 +203,7 @@ class LiveSession:
     def clear(self) -> None:
         """Back to the camera now; releases a pinned clip."""
         self.director.clear(self.now_ms())
-        self.hub.publish(ControlChanged("pinned", None))
+        self._control("pinned", None)
         self._cut_to(None, "clear")
 
     def hold(self, on: bool) -> None:
@@ -203,12 +211,12 @@ class LiveSession:
         self.director.hold(on)
         if on:
             self._due_ms = float("inf")
-        self.hub.publish(ControlChanged("hold", on))
+        self._control("hold", on)
 
     def veto(self, asset_id: str, vetoed: bool = True) -> None:
         """Never show this clip in this session (or allow it again)."""
         self.director.veto(asset_id, vetoed)
-        self.hub.publish(ControlChanged("vetoed", sorted(self.director.controls().vetoed)))
+        self._control("vetoed", sorted(self.director.controls().vetoed))
         if vetoed and self.scene.current.asset_id == asset_id:
             self._cut_to(None, "veto")
 
@@ -259,9 +267,9 @@ class LiveSession:
         self.level_dbfs = 20 * np.log10(max(rms, 1e-6))
         if self.recognizer is not None:
             self.recognizer.feed(block.samples, block.sample_rate_hz)
-        rec = self._recording
-        if rec is not None:
-            rec.audio_q.put(block)
+        for rec in (self._recording, self._camera_copy):
+            if rec is not None:
+                rec.audio_q.put(block)
 
     # ------------------------------------------------------------------ recognition -> director
 
@@ -307,6 +315,11 @@ class LiveSession:
             history.append(event.text)
             self.stats.stage_ms["director"].append((time.perf_counter() - t0) * 1e3)
             self.decisions.append(decision)
+            rec = self._recording
+            if rec is not None:
+                offset = self._recording_offset_ms(rec)
+                at = self.now_ms() - (rec.start_ns - self.t0_ns) / 1e6
+                rec.note_decision(at, event.start_ms + offset, event.end_ms + offset, decision)
             self.hub.publish(decision)
             self._apply(decision, event)
 
@@ -471,9 +484,9 @@ class LiveSession:
             state, self.scene.layout_name, camera, broll, tick, self.caption_at(now_ms)
         )
         self.hub.publish(inputs)
-        rec = self._recording
-        if rec is not None:
-            rec.video_q.put((inputs, tick_ns))
+        for rec in (self._recording, self._camera_copy):
+            if rec is not None:
+                rec.video_q.put((inputs, tick_ns))
 
     def caption_at(self, now_ms: float) -> str:
         if not self.config.captions:
@@ -498,36 +511,37 @@ class LiveSession:
         return self._recording is not None
 
     def start_recording(self, path: Path, session_id: int | None = None) -> None:
-        """Record the program to `path` (an .mp4); session_id: the row in the sessions store."""
+        """Record the program to `path` (an .mp4), and the clean camera beside it (unless
+        config.record_camera is off); session_id: the row in the sessions store."""
         if self._recording is not None:
             return
         rate = self.mic.sample_rate_hz if self.mic else 48000
         channels = min(self.mic.channels, 2) if self.mic else 1
         self._rec_finals_from = len(self.finals)
+        cfg, start_ns = self.config, now_ns()
         rec = LiveRecording(
-            path,
-            self.config.width,
-            self.config.height,
-            self.config.fps,
-            now_ns(),
-            rate,
-            channels,
-            self.stats,
-            self.scene.layout_name,
-            session_id,
-        )
+            path, cfg.width, cfg.height, cfg.fps, start_ns, rate, channels, self.stats,
+            self.scene.layout_name, session_id,
+        )  # fmt: skip
+        copy = None
+        if cfg.record_camera:
+            copy = LiveRecording(
+                camera_copy_path(path), cfg.width, cfg.height, cfg.fps, start_ns, rate, channels,
+                self.stats, clean=True,
+            )  # fmt: skip
         with self._cut_lock:
             current = self.scene.current.asset_id
             if current:
                 title, clip_path = self.clips.about(current)
                 rec.cut(0.0, current, 1.0, title=title, clip_path=clip_path)
-            self._recording = rec
+            self._recording, self._camera_copy = rec, copy
         self.hub.publish(RecordingChanged("started", str(path)))
 
     def stop_recording(self) -> dict[str, Any]:
         self._snapshot_cpu()  # before the writer's threads end
         with self._cut_lock:
             rec, self._recording = self._recording, None
+            copy, self._camera_copy = self._camera_copy, None
         if rec is None:
             return {}
         end_ns = now_ns()
@@ -536,10 +550,24 @@ class LiveSession:
             Cue(e.text, e.start_ms + offset_ms, e.end_ms + offset_ms, ())
             for e in self.finals[self._rec_finals_from :]
         ]
+        # The program first: it is what the creator asked for; the camera copy is a bonus.
         try:
-            result = rec.finish(end_ns, cues, self.library, self.scene.layout_name)
+            result = rec.finish(
+                end_ns, cues, self.library, self.scene.layout_name, self.scene.transition_ms
+            )
         except Exception as exc:
             self.hub.publish(RecordingChanged("failed", str(rec.path), error=str(exc)))
+            if copy is not None:
+                self._finish_quietly(copy, end_ns)
             raise
+        if copy is not None:
+            result["camera"] = self._finish_quietly(copy, end_ns)
         self.hub.publish(RecordingChanged("stopped", result["path"], result))
         return result
+
+    def _finish_quietly(self, copy: LiveRecording, end_ns: int) -> str | None:
+        try:
+            return copy.finish(end_ns, [], self.library, "")["path"]
+        except Exception as exc:
+            log.warning("the camera copy %s could not be finished: %s", copy.path, exc)
+            return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from livedirector_desktop.compositor.scene import layout
 from livedirector_desktop.core.errors import BadInputError
@@ -18,6 +19,7 @@ class LiveConfig:
     max_on_screen_ms: float = 10_000.0
     captions: bool = False
     caption_hold_ms: float = 3_000.0  # a finished sentence stays up this long
+    record_camera: bool = True  # also record the clean camera + mic (OUT.camera.mp4) for conform
 
     def __post_init__(self) -> None:
         if not (1 <= self.fps <= 120):
@@ -44,3 +46,8 @@ class SessionState:
     hold: bool
     vetoed: frozenset[str]
     recording: str | None  # the file being recorded, if any
+
+
+def camera_copy_path(program: Path) -> Path:
+    """Where the clean camera recording of a program recording goes: OUT.camera.mp4."""
+    return Path(program).with_suffix(".camera.mp4")

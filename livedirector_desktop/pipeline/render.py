@@ -327,18 +327,21 @@ def render(
     input_path: Path,
     output: Path,
     library: Library,
-    director: Director,
+    director: Director | None,
     *,
     recognizer: Recognizer | None = None,
     cues: list[Cue] | None = None,
+    segments: list[Segment] | None = None,
     opts: RenderOptions | None = None,
     progress: Progress | None = None,
     inputs: list[Path] | None = None,
+    meta: dict | None = None,
 ) -> RenderResult:
     """The whole job. Nothing appears at `output` unless it is complete.
 
     `inputs` names the other files the job read (e.g. the transcript): no output may
-    replace one of them, nor the talk, nor a library clip or its sidecar."""
+    replace one of them, nor the talk, nor a library clip or its sidecar. Given `segments`
+    (conform: decisions already made), the director is not asked."""
     opts = opts or RenderOptions()
     layout(opts.layout)  # unknown layouts fail before any work
     output = Path(output)
@@ -359,8 +362,11 @@ def render(
         cues = listen(info, recognizer, opts.chunk_ms, progress)
     timings["listen"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    director.reset()
-    segments = direct(cues, director, info.duration_ms, opts, progress)
+    if segments is None:
+        if director is None:
+            raise LiveDirectorError("render needs a director or the segments to show")
+        director.reset()
+        segments = direct(cues, director, info.duration_ms, opts, progress)
     segments, unavailable = playable_segments(segments, library)
     timings["direct"] = time.perf_counter() - t0
     t0 = time.perf_counter()
@@ -378,6 +384,7 @@ def render(
         "duration_ms": round(info.duration_ms, 1),
         "sentences": len(cues),
         "clips_not_shown": [{"asset_id": a, "why": w} for a, w in unavailable.items()],
+        **(meta or {}),
     }
     try:
         sidecars = write_sidecars(

@@ -1,5 +1,9 @@
 """A live recording: the writer thread that owns the encoder, and what the file gets at the end.
 
+Two kinds: the program (what viewers see, with its sidecars and a journal for crash
+recovery) and the clean camera and microphone beside it (`OUT.camera.mp4`), from which
+`livedirector conform` re-renders a polished cut.
+
 Program frames and microphone blocks arrive through bounded queues that drop the oldest
 (counted apart: video and audio). Each frame and each block is placed by its capture time,
 so whatever is dropped becomes a gap (a repeated frame, silence) and never shifts what comes
@@ -18,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from livedirector_desktop.asr.transcript import Cue
-from livedirector_desktop.compositor.scene import ProgramInputs, SegmentLog
+from livedirector_desktop.compositor.scene import ProgramInputs, SegmentLog, Shot
 from livedirector_desktop.core.queues import DropOldestQueue
 from livedirector_desktop.core.stats import LiveStats
 from livedirector_desktop.core.types import AudioBlock
@@ -27,6 +31,7 @@ from livedirector_desktop.library.library import Library
 log = logging.getLogger(__name__)
 
 VIDEO_TIME_BASE = Fraction(1, 90_000)
+CAMERA = Shot(None, -1)
 
 
 class LiveRecording:
@@ -42,13 +47,14 @@ class LiveRecording:
         stats: LiveStats,
         layout_name: str = "pip",
         session_id: int | None = None,
+        clean: bool = False,
     ) -> None:
         from livedirector_desktop.compositor.cpu import CpuCompositor, black
         from livedirector_desktop.recorder.journal import RecordingJournal
         from livedirector_desktop.recorder.writer import Mp4Writer
 
         self.path, self.start_ns, self.stats = Path(path), start_ns, stats
-        self.fps = fps
+        self.fps, self.clean = fps, clean
         self.writer = Mp4Writer(
             path,
             width,
@@ -62,7 +68,11 @@ class LiveRecording:
             preset="ultrafast" if height >= 1080 else "superfast",
         )
         # What a crash would otherwise lose: sentences and cuts, a line each, beside the file.
-        self.journal = RecordingJournal(path, width, height, fps, layout_name, session_id)
+        self.journal = (
+            None if clean else RecordingJournal(path, width, height, fps, layout_name, session_id)
+        )
+        self.decisions: list[dict[str, Any]] = []  # each final sentence and what was decided
+        self.controls: list[dict[str, Any]] = []  # the creator's takes, vetoes, holds, clears
         self._journal_q: DropOldestQueue[tuple[str, tuple]] = DropOldestQueue(10_000)
         self.audio_rate_hz, self.audio_channels = audio_rate_hz, audio_channels
         self.compositor = CpuCompositor(width, height, "pip")
@@ -105,11 +115,28 @@ class LiveRecording:
         """A final sentence (recording time), for the journal."""
         self._journal_q.put(("cue", (text, start_ms, end_ms)))
 
+    def note_decision(self, at_ms: float, start_ms: float, end_ms: float, decision) -> None:
+        """What the director made of a final sentence (times in recording ms)."""
+        self.decisions.append(
+            {
+                "at_ms": round(at_ms, 1),
+                "start_ms": round(start_ms, 1),
+                "end_ms": round(end_ms, 1),
+                **decision.to_json(),
+                "wanted_asset_id": decision.wanted_asset_id,
+            }
+        )
+
+    def note_control(self, at_ms: float, name: str, value: Any) -> None:
+        """A control the creator used (recording ms): conform honours takes and vetoes."""
+        self.controls.append({"at_ms": round(at_ms, 1), "name": name, "value": value})
+
     def _drain_journal(self) -> None:
         # File writes happen here, on the writer thread, never on the tick that cuts.
         while (item := self._journal_q.get(timeout_s=0)) is not None:
-            name, args = item
-            getattr(self.journal, name)(*args)
+            if self.journal is not None:
+                name, args = item
+                getattr(self.journal, name)(*args)
 
     # ------------------------------------------------------------------ the writer thread
 
@@ -178,6 +205,8 @@ class LiveRecording:
             image, cw, ch = self.black, self.compositor.width, self.compositor.height
         else:
             image, cw, ch = cam.image, cam.width, cam.height
+        if self.clean:  # the camera alone, as it came (scaled to the program size)
+            return self.compositor.draw_shot(CAMERA, image, cw, ch, None)
         program = self.compositor.draw(
             inputs.state, image, cw, ch, lambda shot: inputs.broll.get(shot.segment_index)
         )
@@ -191,6 +220,7 @@ class LiveRecording:
         cues: list[Cue],
         library: Library,
         layout_name: str,
+        transition_ms: float = 500.0,
     ) -> dict[str, Any]:
         """Flush the encoder, give the file its name, write its sidecars; returns the result."""
         from livedirector_desktop.recorder.sidecars import write_sidecars
@@ -203,17 +233,29 @@ class LiveRecording:
         try:
             output = self.writer.close()
         except Exception:
-            self.journal.finish()  # nothing to recover: the file never started
+            if self.journal is not None:
+                self.journal.finish()  # nothing to recover: the file never started
             raise
         end_ms = self.rel_ms(end_ns)
+        if self.clean:
+            return {"path": str(output), "duration_ms": end_ms}
         cues = [c for c in cues if c.end_ms > 0]
         segments = self.segments.segments(end_ms)
         meta = {
             "output": str(output),
             "layout": layout_name,
+            "transition_ms": transition_ms,
             "duration_ms": round(end_ms, 1),
             "sentences": len(cues),
             "live": True,
+            # For conform: every sentence with its timing and decision, and the creator's
+            # controls, so a final cut can start each clip with the sentence that asked.
+            "cues": [
+                {"text": c.text, "start_ms": round(c.start_ms, 1), "end_ms": round(c.end_ms, 1)}
+                for c in cues
+            ],
+            "decisions": self.decisions,
+            "controls": self.controls,
         }
         sidecars = write_sidecars(
             output,
@@ -225,7 +267,8 @@ class LiveRecording:
             end_ms,
             Fraction(self.fps).limit_denominator(1001),
         )
-        self.journal.finish()
+        if self.journal is not None:
+            self.journal.finish()
         return {
             "path": str(output),
             "duration_ms": end_ms,

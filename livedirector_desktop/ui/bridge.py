@@ -25,6 +25,7 @@ class EngineBridge(QObject):
     control = Signal(object)  # ControlChanged
     stats = Signal(object)  # StatsUpdated
     program_ready = Signal()
+    progress = Signal(str, float, float)  # a long job's stage, done, total (from any thread)
 
     def __init__(self, hub: EventHub, parent=None) -> None:
         super().__init__(parent)

@@ -85,6 +85,8 @@ class StudioWindow(QMainWindow):
         self.bridge.decision.connect(self.on_decision)
         self.bridge.recording.connect(self.on_recording)
         self.bridge.control.connect(self.on_control)
+        self.bridge.progress.connect(self.on_progress)
+        self.last_final_cut: Path | None = None
         self.bridge.program_ready.connect(self.on_program)
         self.stats_timer = QTimer(self, interval=1000)
         self.stats_timer.timeout.connect(self.update_stats)
@@ -179,9 +181,22 @@ class StudioWindow(QMainWindow):
         self.sessions_list = QListWidget()
         self.sessions_list.itemDoubleClicked.connect(self.open_session)
         sv.addWidget(self.sessions_list, 1)
+        session_buttons = QHBoxLayout()
         open_button = QPushButton("Open recording")
         open_button.clicked.connect(lambda: self.open_session(self.sessions_list.currentItem()))
-        sv.addWidget(open_button)
+        self.final_cut_button = QPushButton("Final cut…")
+        self.final_cut_button.setToolTip(
+            "Re-render from the clean camera recording with each clip starting with its sentence"
+        )
+        self.final_cut_button.clicked.connect(
+            lambda: self.final_cut(self.sessions_list.currentItem())
+        )
+        self.final_cut_progress = QProgressBar()
+        self.final_cut_progress.setVisible(False)
+        session_buttons.addWidget(open_button)
+        session_buttons.addWidget(self.final_cut_button)
+        session_buttons.addWidget(self.final_cut_progress, 1)
+        sv.addLayout(session_buttons)
         tabs.addTab(sessions_page, "Sessions")
         self.tabs = tabs
         self.refresh_sessions()
@@ -392,6 +407,50 @@ class StudioWindow(QMainWindow):
             partial = partial_name(path)
             path = partial if partial.exists() else path
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
+    def final_cut(self, item, output: Path | None = None) -> None:
+        """`livedirector conform` for the selected recording, in the background."""
+        if item is None:
+            return
+        from livedirector_desktop.pipeline.conform import conform
+
+        recording = Path(item.data(Qt.ItemDataRole.UserRole))
+        if output is None:
+            from PySide6.QtWidgets import QFileDialog
+
+            default = recording.with_name(f"{recording.stem}.final.mp4")
+            chosen, _ = QFileDialog.getSaveFileName(
+                self, "Save the final cut as", str(default), "MP4 video (*.mp4)"
+            )
+            if not chosen:
+                return
+            output = Path(chosen)
+        bar = self.final_cut_progress
+        bar.setVisible(True)
+        bar.setRange(0, 0)
+        self.final_cut_button.setEnabled(False)
+
+        def progress(stage: str, done: float, total: float) -> None:
+            self.bridge.progress.emit(stage, done, total)
+
+        def done(result, error) -> None:
+            bar.setVisible(False)
+            self.final_cut_button.setEnabled(True)
+            if error:
+                QMessageBox.warning(self, "The final cut could not be made", str(error))
+                return
+            self.last_final_cut = result.output
+            self.statusBar().showMessage(f"Final cut saved: {result.output}")
+
+        self.background.run(
+            lambda: conform(recording, output, self.session.library, progress=progress), done
+        )
+
+    def on_progress(self, stage: str, done: float, total: float) -> None:
+        bar = self.final_cut_progress
+        bar.setRange(0, max(int(total), 1))
+        bar.setValue(int(done))
+        bar.setFormat(f"{stage} %p%")
 
     def update_stats(self) -> None:
         stats = self.session.stats

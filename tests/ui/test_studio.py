@@ -260,3 +260,22 @@ def test_gl_preview_matches_the_recording_compositor(qtbot, layout, alpha):
         diff.mean(),
         np.percentile(diff, 99),
     )
+
+
+def test_sessions_page_makes_the_final_cut_with_progress(qtbot, studio, tmp_path):
+    window, session = studio
+    recording = tmp_path / "take.mp4"
+    window.start_record(recording)
+    qtbot.waitUntil(lambda: session.scene.current.asset_id == "rocket-launch", timeout=15_000)
+    qtbot.wait(1500)
+    window.stop_record()
+    qtbot.waitUntil(lambda: recording.exists() and window.sessions_list.count() > 0, timeout=20_000)
+    assert recording.with_suffix(".camera.mp4").exists()
+    window.sessions_list.setCurrentRow(0)
+    final = tmp_path / "take.final.mp4"
+    window.final_cut(window.sessions_list.currentItem(), output=final)
+    assert window.final_cut_progress.isVisible()
+    qtbot.waitUntil(lambda: window.last_final_cut == final, timeout=60_000)
+    timeline = json.loads(final.with_suffix(".json").read_text())
+    assert "rocket-launch" in [s["asset_id"] for s in timeline["segments"]]
+    assert not window.final_cut_progress.isVisible()
