@@ -530,6 +530,11 @@ class LiveSession:
                 self.stats, clean=True,
             )  # fmt: skip
         with self._cut_lock:
+            # Time zero of both files is now, once their encoders are open: opening them
+            # takes a moment, and no frame reaches them before this.
+            rec.start_ns = now_ns()
+            if copy is not None:
+                copy.start_ns = rec.start_ns
             current = self.scene.current.asset_id
             if current:
                 title, clip_path = self.clips.about(current)

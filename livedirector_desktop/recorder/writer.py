@@ -70,7 +70,11 @@ class Mp4Writer:
         )
         self.video.width, self.video.height, self.video.pix_fmt = width, height, "yuv420p"
         if video_time_base is not None:
+            # The encoder counts in the source's time base too: frames of a variable-rate
+            # source (a live recording's ticks) keep their times instead of being rounded
+            # onto a grid of 1/rate, where two could land on one slot.
             self.video.time_base = video_time_base
+            self.video.codec_context.time_base = video_time_base
         self.video.thread_type = "AUTO"
         self.copy_audio = (
             audio_template is not None and audio_template.codec_context.name in MP4_AUDIO_COPY
