@@ -68,7 +68,10 @@ class DirectorSettings:
     min_gap: float = 0.08
     # Weight of the LLM's visual query against the sentence itself in a clip's score.
     query_weight: float = 0.3
-    min_on_screen_ms: int = 4000
+    # A clip stays at least this long, and otherwise as long as its sentence (and the
+    # sentences after it that ask for it) plus `tail_ms`: then back to the speaker.
+    min_on_screen_ms: int = 2500
+    tail_ms: int = 800
     cooldown_ms: int = 1500
     no_repeat_within_ms: int = 20000
     top_k: int = 10

@@ -494,21 +494,35 @@ def test_conform_starts_each_clip_with_its_sentence(short_talk, sample_library, 
 def test_conform_keeps_manual_takes_and_drops_vetoed_clips():
     from livedirector_desktop.asr.transcript import Cue
     from livedirector_desktop.compositor.scene import Segment
+    from livedirector_desktop.config import DirectorSettings
     from livedirector_desktop.pipeline.conform import LiveLog, conform_segments
+    from livedirector_desktop.pipeline.render import RenderOptions
 
-    cues = [Cue("about rockets", 1000, 3000), Cue("about coffee", 5000, 7000)]
+    cues = [
+        Cue("about rockets", 1000, 3000),
+        Cue("about coffee", 5000, 7000),
+        Cue("okay so", 8000, 9000),
+    ]
+    decisions = [
+        {"text": "about rockets", "outcome": "show", "decision": {"asset_id": "rocket"}},
+        {"text": "about coffee", "outcome": "deferred", "decision": {"asset_id": "rocket"},
+         "wanted_asset_id": "coffee"},
+        {"text": "okay so", "outcome": "camera", "decision": None},
+    ]  # fmt: skip
     live = [
-        Segment(3400, 5200, "rocket", 0.6, "about rockets", "llm", "best match"),
-        Segment(5200, 6000, "mug", 1.0, "", "manual", "chosen by you"),
-        Segment(7500, 9500, "coffee", 0.5, "about coffee", "llm", "best match"),
+        Segment(3400, 7600, "rocket", 0.6, "about rockets", "llm", "best match"),
+        Segment(7600, 7900, "coffee", 0.5, "about coffee", "llm", "deferred"),
+        Segment(9500, 11000, "mug", 1.0, "", "manual", "chosen by you"),
     ]
-    out = conform_segments(LiveLog("pip", 500.0, cues, live, vetoed=set()))
-    # The director's clips start with their sentences; the creator's take keeps its moment
-    # and is not cut into by a clip moved earlier.
+    settings, opts = DirectorSettings(min_on_screen_ms=2500, tail_ms=800), RenderOptions()
+    out = conform_segments(LiveLog("pip", 500.0, cues, live, set(), decisions), opts, settings)
+    # Each clip starts with its sentence and leaves after it plus a tail (in a pause too short
+    # for that, when the next sentence starts: the filler's speaker); the creator's take
+    # keeps its moment.
     assert [(s.asset_id, s.start_ms, s.end_ms) for s in out] == [
-        ("rocket", 1000, 5200),
-        ("mug", 5200, 6000),
-        ("coffee", 6000, 9500),
+        ("rocket", 1000, 3800),
+        ("coffee", 5000, 8000),
+        ("mug", 9500, 11000),
     ]
-    out = conform_segments(LiveLog("pip", 500.0, cues, live, vetoed={"rocket"}))
-    assert [s.asset_id for s in out] == ["mug", "coffee"]
+    vetoed = LiveLog("pip", 500.0, cues, live, {"rocket", "mug"}, decisions)
+    assert [s.asset_id for s in conform_segments(vetoed, opts, settings)] == ["coffee"]

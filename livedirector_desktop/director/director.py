@@ -146,6 +146,11 @@ class Director:
         with self._lock:
             self.policy.clear(time.monotonic() * 1e3 if now_ms is None else now_ms)
 
+    def ended(self, now_ms: float) -> None:
+        """Tell the policy the clip on screen had its time and went (see Policy.ended)."""
+        with self._lock:
+            self.policy.ended(now_ms)
+
     def deferred_shown(self, asset_id: str | None, now_ms: float) -> None:
         """Tell the policy a deferred choice went on screen (or back to the camera)."""
         with self._lock:

@@ -107,6 +107,14 @@ class Policy:
             want = Choice(None, 0.0, "best match was just shown")
         return self._show(want.asset_id, want.confidence, want.reason, now_ms)
 
+    def ended(self, now_ms: float) -> None:
+        """The clip on screen had its sentence's time and left in a pause: back to the camera
+        without a change of subject, so no cooldown starts."""
+        st = self.state
+        if st.on_screen:
+            st.last_shown_ms[st.on_screen] = now_ms
+            st.on_screen, st.on_screen_since_ms = None, now_ms
+
     def shown_later(self, asset_id: str | None, now_ms: float) -> None:
         """A clip the timing rules deferred goes on screen now (or the camera, for None)."""
         self._show(asset_id, 0.0, "deferred", now_ms)

@@ -11,15 +11,24 @@ takes keep their moment, vetoed clips never appear. The live recording is left a
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 from pathlib import Path
 
 from livedirector_desktop.asr.transcript import Cue, read_transcript
 from livedirector_desktop.compositor.scene import Segment
+from livedirector_desktop.config import DirectorSettings
 from livedirector_desktop.core.errors import BadInputError
+from livedirector_desktop.core.types import Decision, Outcome
 from livedirector_desktop.library.library import Library
 from livedirector_desktop.pipeline.live_config import camera_copy_path
-from livedirector_desktop.pipeline.render import Progress, RenderOptions, RenderResult, render
+from livedirector_desktop.pipeline.render import (
+    Progress,
+    RenderOptions,
+    RenderResult,
+    direct,
+    render,
+)
 
 
 @dataclasses.dataclass
@@ -31,6 +40,52 @@ class LiveLog:
     cues: list[Cue]
     segments: list[Segment]
     vetoed: set[str]
+    decisions: list[dict] = dataclasses.field(default_factory=list)  # one per final sentence
+
+
+class LoggedDirector:
+    """The live session's decisions, replayed sentence by sentence into `render`'s planner.
+
+    What each sentence asked for stands (timing rules aside: the planner applies them
+    again, with the sentence's real start); vetoed clips become the speaker.
+    """
+
+    def __init__(self, log: LiveLog, settings: DirectorSettings) -> None:
+        self.settings = settings
+        self._by_text: dict[str, list[dict]] = {}
+        for d in log.decisions:
+            self._by_text.setdefault(d.get("text", ""), []).append(d)
+        self.vetoed = log.vetoed
+
+    def decide(self, text: str, now_ms: float = 0.0, context=()) -> Decision:
+        logged = self._by_text.get(text) or [{}]
+        d = logged.pop(0) if len(logged) > 1 else logged[0]
+        shown = (d.get("decision") or {}).get("asset_id")
+        wanted = d.get("wanted_asset_id") if d.get("outcome") == "deferred" else shown
+        if d.get("outcome") == "keep" or d.get("path") == "manual":
+            wanted = None  # held or pinned by the creator: their own segments stand
+        if wanted in self.vetoed:
+            wanted = None
+        return Decision(
+            text=text,
+            query=d.get("query", ""),
+            asset_id=wanted,
+            confidence=float((d.get("decision") or {}).get("confidence") or 0.0),
+            candidates=[],
+            path=d.get("path", "live"),
+            reason=d.get("reason", ""),
+            at_ms=now_ms,
+            outcome=Outcome.SHOW if wanted else Outcome.CAMERA,
+        )
+
+    def ended(self, now_ms: float) -> None:
+        pass
+
+    def deferred_shown(self, asset_id: str | None, now_ms: float) -> None:
+        pass
+
+    def reset(self) -> None:
+        pass
 
 
 def read_live_log(program: Path) -> LiveLog:
@@ -68,31 +123,63 @@ def read_live_log(program: Path) -> LiveLog:
         if c.get("name") == "vetoed"
         for asset in c.get("value") or []
     }
-    return LiveLog(data.get("layout") or "pip", data.get("transition_ms"), cues, segments, vetoed)
+    decisions = [d for d in data.get("decisions") or [] if isinstance(d, dict)]
+    return LiveLog(
+        data.get("layout") or "pip", data.get("transition_ms"), cues, segments, vetoed, decisions
+    )
 
 
-def conform_segments(log: LiveLog) -> list[Segment]:
-    """The live segments, each of the director's clips moved to start with its sentence.
+def conform_segments(
+    log: LiveLog, opts: RenderOptions, settings: DirectorSettings
+) -> list[Segment]:
+    """The final cut's segments: the live decisions laid out by `render`'s planner, so each
+    clip starts with its sentence and leaves when the talk moves on; then the creator's
+    manual takes, at the moments they were made, over the top."""
+    manual = [s for s in log.segments if s.path == "manual" and s.asset_id not in log.vetoed]
+    if log.decisions:
+        end_ms = max([c.end_ms for c in log.cues] + [s.end_ms for s in log.segments] + [0.0])
+        planned = direct(log.cues, LoggedDirector(log, settings), end_ms + 5000, opts)
+    else:  # a recovered recording has no decision log: its segments, moved to their sentences
+        planned = []
+        for segment in log.segments:
+            if segment.path == "manual" or segment.asset_id in log.vetoed:
+                continue
+            asked = [
+                c.start_ms
+                for c in log.cues
+                if c.text == segment.text and c.start_ms <= segment.start_ms
+            ]
+            planned.append(
+                dataclasses.replace(segment, start_ms=max(asked, default=segment.start_ms))
+            )
+    return overlay(planned, manual)
 
-    The creator's manual takes keep their moment, and a clip moved earlier never cuts into
-    one; a clip moved earlier ends the one before it; vetoed clips are left out.
-    """
+
+def overlay(planned: list[Segment], manual: list[Segment]) -> list[Segment]:
+    """Planned segments with the manual ones on top: where a manual take is, it wins."""
     out: list[Segment] = []
-    for segment in sorted(log.segments, key=lambda s: s.start_ms):
-        if segment.asset_id in log.vetoed:
-            continue
-        start = segment.start_ms
-        manual = segment.path == "manual"
-        if not manual and segment.text:
-            asked = [c for c in log.cues if c.text == segment.text and c.start_ms <= start + 1]
-            if asked:
-                start = asked[-1].start_ms
-        if out and out[-1].path == "manual" and not manual:
-            start = max(start, out[-1].end_ms)
-        if out and start < out[-1].end_ms:
-            out[-1] = dataclasses.replace(out[-1], end_ms=max(out[-1].start_ms, start))
-        out.append(dataclasses.replace(segment, start_ms=start))
-    return [s for s in out if s.end_ms - s.start_ms >= 200]
+    for segment in sorted(planned, key=lambda s: s.start_ms):
+        pieces = [segment]
+        for m in manual:
+            rest = []
+            for piece in pieces:
+                if piece.end_ms <= m.start_ms or piece.start_ms >= m.end_ms:
+                    rest.append(piece)
+                    continue
+                if piece.start_ms < m.start_ms:
+                    rest.append(dataclasses.replace(piece, end_ms=m.start_ms))
+                if piece.end_ms > m.end_ms:
+                    rest.append(dataclasses.replace(piece, start_ms=m.end_ms))
+            pieces = rest
+        out.extend(pieces)
+    if out:
+        ordered = sorted(out, key=lambda s: s.start_ms)
+        out = [
+            dataclasses.replace(a, end_ms=min(a.end_ms, b.start_ms))
+            for a, b in itertools.pairwise(ordered)
+        ] + [ordered[-1]]
+    merged = sorted([*out, *manual], key=lambda s: s.start_ms)
+    return [s for s in merged if s.end_ms - s.start_ms >= 200]
 
 
 def conform(
@@ -101,6 +188,7 @@ def conform(
     library: Library,
     opts: RenderOptions | None = None,
     progress: Progress | None = None,
+    settings: DirectorSettings | None = None,
 ) -> RenderResult:
     program = Path(program)
     camera = camera_copy_path(program)
@@ -113,13 +201,14 @@ def conform(
     opts = opts or RenderOptions(layout=log.layout)
     if log.transition_ms is not None:
         opts.transition_ms = float(log.transition_ms)
+    segments = conform_segments(log, opts, settings or DirectorSettings())
     return render(
         camera,
         output,
         library,
         None,
         cues=log.cues,
-        segments=conform_segments(log),
+        segments=segments,
         opts=opts,
         progress=progress,
         inputs=[program, program.with_suffix(".json"), program.with_suffix(".srt")],

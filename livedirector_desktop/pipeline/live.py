@@ -331,9 +331,18 @@ class LiveSession:
             return
         before = self.scene.current.asset_id
         self._cut_to(decision.asset_id, "director", decision, event.text)
+        said_end = self._audio_ms_to_session_ms(event.end_ms)
+        if decision.asset_id:
+            self._follow_sentence(said_end)
         if decision.asset_id and decision.asset_id != before:
-            said_end = self._audio_ms_to_session_ms(event.end_ms)
             self.stats.stage_ms["sentence_to_screen"].append(self.now_ms() - said_end)
+
+    def _follow_sentence(self, said_end_ms: float) -> None:
+        """The clip on screen stays while its sentence lasts, plus a short tail."""
+        settings, since = self.director.settings, self.scene.since_ms
+        with self._cut_lock:
+            due = max(self._due_ms, said_end_ms + settings.tail_ms)
+            self._due_ms = min(due, since + self.config.max_on_screen_ms)
 
     def _defer(self, decision: Decision, event: TranscriptEvent) -> None:
         """Timing rules keep the shot for now: open what follows it, and say when."""
@@ -382,11 +391,12 @@ class LiveSession:
         deferred, self._deferred = self._deferred, None
         if deferred is not None and deferred.player is not None and deferred.player is not player:
             self.clips.discard(deferred.player)  # a newer cut supersedes what was deferred
-        self._due_ms = now_ms + self.config.max_on_screen_ms if asset_id else float("inf")
         if shot is previous:
             if player is not None:
                 self.clips.discard(player)
             return
+        min_on = self.director.settings.min_on_screen_ms
+        self._due_ms = now_ms + min_on if asset_id else float("inf")
         if player is not None:
             player.start_ms = now_ms  # the clip plays from its start as it comes on
             self.clips.attach(shot.segment_index, player)
@@ -432,9 +442,11 @@ class LiveSession:
                 )
                 self.director.deferred_shown(deferred.asset_id, now_ms)
             else:
+                # Its sentence is over (or the next asked for the speaker): back to the
+                # speaker, which starts no cooldown.
                 cause = "deferred" if deferred else "timeout"
                 self._cut_locked(None, now_ms, cause, None, "", None)
-                self.director.deferred_shown(None, now_ms)
+                self.director.ended(now_ms)
         finally:
             self._cut_lock.release()
 

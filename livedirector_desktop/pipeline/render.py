@@ -135,30 +135,51 @@ def direct(
     opts: RenderOptions,
     progress: Progress | None = None,
 ) -> list[Segment]:
-    """Ask the director about each sentence, in order, and lay the answers on a timeline."""
+    """Ask the director about each sentence, in order, and lay the answers on a timeline.
+
+    A clip starts with the sentence that asks for it and stays while the talk stays on it:
+    to the end of the last sentence that asks for it plus a short tail (at least the
+    minimum time on screen, at most the maximum); then the speaker, in the pause.
+    """
     log = SegmentLog()
     history: list[str] = []
-    min_on_screen_ms = director.settings.min_on_screen_ms
+    settings = director.settings
+    until = 0.0  # when the clip on screen has had its time
+
+    def planned(start_ms: float, cue: Cue) -> float:
+        return min(
+            start_ms + opts.max_on_screen_ms,
+            max(start_ms + settings.min_on_screen_ms, cue.end_ms + settings.tail_ms),
+        )
+
     for n, cue in enumerate(cues):
         if cue.start_ms >= duration_ms:
             break
+        on = log.current
+        if on is not None and until + opts.transition_ms <= cue.start_ms:
+            log.cut(until, None)  # its sentences are over: back to the speaker in the pause
+            director.ended(until)
+            on = None
+        # (A pause too short to show the speaker again: this sentence cuts straight on.)
         decision = director.decide(cue.text, now_ms=cue.start_ms, context=history[-2:])
         history.append(cue.text)
         if progress:
             progress("direct", n + 1, len(cues))
-        on = log.current
-        if on is not None and cue.start_ms >= on.start_ms + opts.max_on_screen_ms:
-            log.cut(on.start_ms + opts.max_on_screen_ms, None)
-            on = None
         if decision.outcome is Outcome.DEFERRED and on is not None:
-            # Held by the timing rules only: when its time is up, what the sentence asked
-            # for (or the camera) takes over.
-            end = min(duration_ms, max(cue.start_ms, on.start_ms + min_on_screen_ms))
+            # Held by the minimum time on screen or the cooldown: then what the sentence
+            # asked for (or the speaker) follows.
+            end = min(duration_ms, max(cue.start_ms, on.start_ms + settings.min_on_screen_ms))
             wanted = decision.wanted_asset_id if end < duration_ms else None
             log.cut(end, None)
             log.cut(end, wanted, 0.0, cue.text, decision.path, "deferred by the minimum time")
             director.deferred_shown(decision.wanted_asset_id, end)
-        elif decision.outcome in (Outcome.SHOW, Outcome.CAMERA):
+            until = planned(end, cue)
+        elif decision.outcome is Outcome.SHOW:
+            if on is not None and on.asset_id == decision.asset_id:
+                until = max(
+                    until, min(on.start_ms + opts.max_on_screen_ms, cue.end_ms + settings.tail_ms)
+                )
+                continue
             log.cut(
                 cue.start_ms,
                 decision.asset_id,
@@ -167,9 +188,13 @@ def direct(
                 decision.path,
                 decision.reason,
             )
-    on = log.current
-    if on is not None:
-        log.cut(min(duration_ms, on.start_ms + opts.max_on_screen_ms), None)
+            until = planned(cue.start_ms, cue)
+        elif decision.outcome is Outcome.CAMERA:
+            log.cut(cue.start_ms, None)
+        elif decision.outcome is Outcome.KEEP and on is not None:
+            until = max(until, cue.end_ms + settings.tail_ms)  # held by you
+    if log.current is not None:
+        log.cut(min(duration_ms, until), None)
     return log.segments(duration_ms, min_ms=200)
 
 
