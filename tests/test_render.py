@@ -147,6 +147,18 @@ def test_render_pip_end_to_end(talk, sample_library, tmp_path):
     assert vtt.startswith("WEBVTT")
     edl = out.with_suffix(".edl").read_text()
     assert "FCM: NON-DROP FRAME" in edl and "rocket-launch.mp4" in edl and "talk.mp4" in edl
+    # The editors' files: each read back by OpenTimelineIO, B-roll where the video shows it.
+    import opentimelineio as otio
+
+    shown = [s for s in timeline["segments"] if s["asset_id"]]
+    for suffix in (".otio", ".xml", ".fcpxml", ".edl"):
+        kwargs = {"rate": 30} if suffix == ".edl" else {}
+        read = otio.adapters.read_from_file(str(out.with_suffix(suffix)), **kwargs)
+        broll = [c for c in read.find_clips() if c.name != video.name]
+        starts = sorted(c.range_in_parent().start_time.to_seconds() for c in broll)
+        assert len(starts) == len(shown), suffix
+        for t, seg in zip(starts, shown, strict=True):
+            assert abs(t - seg["start_ms"] / 1000) <= 1 / 30, (suffix, t, seg["start_ms"])
     assert not list(tmp_path.glob(".*"))  # no temporary files left behind
 
 
