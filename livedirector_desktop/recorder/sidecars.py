@@ -9,7 +9,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Protocol
 
-from livedirector_desktop.asr.transcript import Cue, to_srt, to_vtt
+from livedirector_desktop.asr.captions import to_srt, to_vtt
+from livedirector_desktop.asr.transcript import Cue
 from livedirector_desktop.compositor.scene import Segment
 from livedirector_desktop.core.files import partial_name, write_atomic
 from livedirector_desktop.library.asset import Asset
