@@ -3,6 +3,8 @@ with a real font so any script shows (Korean here), not '?'."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from livedirector_desktop.asr.captions import MAX_CHARS, caption_cues, to_srt, to_vtt
@@ -38,7 +40,7 @@ def test_long_sentences_become_several_two_line_cues_at_word_times():
     for c in out:
         assert c.start_ms == starts[c.text.split()[0]]
     assert out[-1].end_ms == cue.end_ms
-    assert all(a.end_ms <= b.start_ms for a, b in zip(out, out[1:], strict=False))
+    assert all(a.end_ms <= b.start_ms for a, b in itertools.pairwise(out))
 
 
 def test_without_word_times_the_time_is_shared_and_unspaced_text_is_broken():
@@ -78,7 +80,7 @@ def test_korean_captions_burn_in_as_glyphs():
     assert frame[:height].max() == 16  # the input frame is left as it was
     band = band_of(korean, width, height)
     assert (band > 200).sum() > 500  # white strokes on the dark band
-    x, y, w, h = CAPTION_BAND.pixels(width, height)
+    _x, _y, w, h = CAPTION_BAND.pixels(width, height)
     # Not question marks, not the font's missing-glyph boxes: different pixels each.
     for stand_in in ("?????" + " " + "???", "\U000f0000" * 5 + " " + "\U000f0000" * 3):
         other = caption_band(stand_in, w, h, str(font))
