@@ -39,8 +39,17 @@ def sidecar_paths(video: Path) -> list[Path]:
 
 def files_written(video: Path) -> list[Path]:
     """Every file a recording or render at `video` writes, temporary names included."""
+    from livedirector_desktop.recorder.writer import finishing_name
+
     sidecars = sidecar_paths(video)
-    return [Path(video), partial_name(Path(video)), *sidecars, *(partial_name(p) for p in sidecars)]
+    video = Path(video)
+    return [
+        video,
+        partial_name(video),
+        finishing_name(video),
+        *sidecars,
+        *(partial_name(p) for p in sidecars),
+    ]
 
 
 def timeline_json(segments: list[Segment], assets: dict[str, dict], meta: dict) -> dict:
