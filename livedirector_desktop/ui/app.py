@@ -50,6 +50,10 @@ def run_studio(args: StudioArgs) -> int:
     icon = assets_dir() / "icon.png"
     if icon.exists():
         app.setWindowIcon(QIcon(str(icon)))
+    from livedirector_desktop.config import logs_dir
+    from livedirector_desktop.logs import add_rotating_file
+
+    add_rotating_file(logs_dir())  # always: a windowed build has no stderr to read
     settings = load_settings()
     studio = settings.studio
     try:
@@ -95,7 +99,7 @@ def run_studio(args: StudioArgs) -> int:
         report.update(
             preview_paints=window.preview.paints,
             preview_camera_uploads=window.preview.camera_uploads,
-            studio=studio.__dict__,
+            studio=studio.model_dump(),
         )
         write_atomic(args.stats_json, json.dumps(report, indent=2))
     return code
