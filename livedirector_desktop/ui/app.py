@@ -57,7 +57,13 @@ def run_studio(args: StudioArgs) -> int:
     settings = load_settings()
     studio = settings.studio
     try:
-        session, messages = build_live_session(args, settings)
+        try:
+            session, messages = build_live_session(args, settings)
+        except ModelMissingError as exc:
+            # First run: offer to install the missing model instead of quitting.
+            if args.quit_after_s is not None or not exc.model or not _install(exc, settings):
+                raise
+            session, messages = build_live_session(args, settings)
     except LiveDirectorError as exc:
         title = (
             "A model is missing"
@@ -103,3 +109,11 @@ def run_studio(args: StudioArgs) -> int:
         )
         write_atomic(args.stats_json, json.dumps(report, indent=2))
     return code
+
+
+def _install(exc, settings) -> bool:
+    """The first-run dialog: True once the missing model is installed."""
+    from livedirector_desktop.ui.settings_dialog import InstallModelDialog
+
+    dialog = InstallModelDialog(exc.model, exc.message, settings.models_path)
+    return dialog.exec() == InstallModelDialog.DialogCode.Accepted
