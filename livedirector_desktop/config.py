@@ -1,8 +1,14 @@
-"""Settings: one dataclass, stored as TOML in the user's config folder.
+"""Settings: one validated model (pydantic), stored as TOML in the user's config folder.
 
-Environment variables override the folders so tests, CI and portable installs can point
-the app elsewhere: LIVEDIRECTOR_HOME (all user data), LIVEDIRECTOR_MODELS, LIVEDIRECTOR_LIBRARY,
-LIVEDIRECTOR_CONFIG (the settings file).
+Every key is declared once below with its type, default, allowed values or range, the group
+the Settings dialog shows it in, and a line of help: adding a key is one line. A bad value
+stops at load with the file, the key and what is allowed. Saving edits the user's file in
+place (tomlkit): their comments and layout stay.
+
+Folders come from platformdirs (recordings in the user's Videos folder, logs in the
+platform's log folder). Environment variables override them so tests, CI and portable
+installs can point the app elsewhere: LIVEDIRECTOR_HOME (all user data, recordings and logs
+included), LIVEDIRECTOR_MODELS, LIVEDIRECTOR_LIBRARY, LIVEDIRECTOR_CONFIG (the settings file).
 """
 
 from __future__ import annotations
@@ -10,28 +16,36 @@ from __future__ import annotations
 import os
 import sys
 import tomllib
-from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from livedirector_desktop.core.errors import BadInputError
 from livedirector_desktop.core.files import write_atomic
 
 APP = "livedirector"
+APP_TITLE = "LiveDirector"
+
+# Choices that live in higher layers, repeated here because config sits below them
+# (tests/test_settings.py checks they match the director registry and compositor LAYOUTS).
+REASONERS = ("llama", "keyword", "bedrock")
+LAYOUT_NAMES = ("pip", "fullscreen", "side-by-side")
+RESOLUTIONS = ("720p", "1080p")
+EMBEDDING_MODELS = ("minilm", "titan")
+
+GROUPS = ("devices", "director", "models", "cloud", "output")
 
 
-def _platform_data_home() -> Path:
-    if sys.platform == "win32":
-        return Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Application Support"
-    return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
+def _key(default: Any, group: str, help: str, **limits: Any) -> Any:
+    """One setting: its default, the dialog group, a line of help, and limits (ge, le, gt)."""
+    return Field(default, description=help, json_schema_extra={"group": group}, **limits)
 
 
-def _platform_config_home() -> Path:
-    if sys.platform in ("win32", "darwin"):
-        return _platform_data_home()
-    return Path(os.environ.get("XDG_CONFIG_HOME", Path.home() / ".config"))
+def _platformdirs():
+    import platformdirs
+
+    return platformdirs
 
 
 def assets_dir() -> Path:
@@ -45,7 +59,7 @@ def assets_dir() -> Path:
 def data_dir() -> Path:
     """Where the app keeps libraries, models and sessions for this user."""
     home = os.environ.get("LIVEDIRECTOR_HOME")
-    return Path(home) if home else _platform_data_home() / APP
+    return Path(home) if home else Path(_platformdirs().user_data_dir(APP, appauthor=False))
 
 
 def settings_path() -> Path:
@@ -54,61 +68,101 @@ def settings_path() -> Path:
         return Path(explicit)
     if os.environ.get("LIVEDIRECTOR_HOME"):
         return data_dir() / "settings.toml"
-    return _platform_config_home() / APP / "settings.toml"
+    return Path(_platformdirs().user_config_dir(APP, appauthor=False)) / "settings.toml"
 
 
-@dataclass
-class DirectorSettings:
-    # A clip whose score (cosine, 0..1) reaches `threshold` is shown.
-    threshold: float = 0.25
-    # A weaker clip (down to `threshold_low`) is shown only if it stands out from the rest
-    # of the top candidates by `min_gap`: a sentence about nothing in the library scores
-    # several clips alike, a real match stands apart.
-    threshold_low: float = 0.15
-    min_gap: float = 0.08
-    # Weight of the LLM's visual query against the sentence itself in a clip's score.
-    query_weight: float = 0.3
+def logs_dir() -> Path:
+    """Where the GUI's rotating log file goes (the platform's log folder)."""
+    if os.environ.get("LIVEDIRECTOR_HOME"):
+        return data_dir() / "logs"
+    return Path(_platformdirs().user_log_dir(APP, appauthor=False))
+
+
+def default_recordings_dir() -> Path:
+    """The user's Videos folder / LiveDirector (under LIVEDIRECTOR_HOME when it is set)."""
+    if os.environ.get("LIVEDIRECTOR_HOME"):
+        return data_dir() / "recordings"
+    return Path(_platformdirs().user_videos_dir()) / APP_TITLE
+
+
+class _Section(BaseModel):
+    # Unknown keys are errors (a typo must not be ignored); values are checked on load and
+    # save, not on every assignment (the CLI sets options it has checked itself).
+    model_config = ConfigDict(extra="forbid", strict=False)
+
+
+class DirectorSettings(_Section):
+    threshold: float = _key(
+        0.25, "director", "A clip scoring this (cosine 0..1) is shown", ge=0, le=1
+    )
+    threshold_low: float = _key(
+        0.15, "director", "A weaker clip, down to this, is shown only if it stands out", ge=0, le=1
+    )
+    min_gap: float = _key(
+        0.08, "director", "How far a weak clip must stand out from the rest", ge=0, le=1
+    )
+    query_weight: float = _key(
+        0.3, "director", "Weight of the LLM's visual query against the sentence", ge=0, le=1
+    )
     # A clip stays at least this long, and otherwise as long as its sentence (and the
     # sentences after it that ask for it) plus `tail_ms`: then back to the speaker.
-    min_on_screen_ms: int = 2500
-    tail_ms: int = 800
-    cooldown_ms: int = 1500
-    no_repeat_within_ms: int = 20000
-    top_k: int = 10
+    min_on_screen_ms: int = _key(
+        2500, "director", "Shortest time a clip stays on screen (ms)", ge=0
+    )
+    tail_ms: int = _key(
+        800, "director", "How long a clip stays after its sentence ends (ms)", ge=0, le=10000
+    )
+    cooldown_ms: int = _key(1500, "director", "Quiet time after a clip before the next (ms)", ge=0)
+    no_repeat_within_ms: int = _key(
+        20000, "director", "A clip is not shown again within (ms)", ge=0
+    )
+    top_k: int = _key(
+        10, "director", "Candidates fetched from the library per sentence", ge=1, le=100
+    )
 
 
-@dataclass
-class StudioSettings:
-    camera: str = "0"  # a device index, or a video file played as a camera
-    mic: str = "default"  # a device name or index, or an audio/video file
-    resolution: str = "720p"  # program size: 720p or 1080p
-    fps: int = 30
-    layout: str = "pip"
-    transition_ms: int = 500
-    output_dir: str = ""  # default: <data dir>/recordings
-    language: str = "en"
-    captions: bool = False  # a caption line in the program (and so in the recording)
+class StudioSettings(_Section):
+    camera: str = _key("0", "devices", "A camera index, or a video file played as a camera")
+    mic: str = _key("default", "devices", "A microphone name or index, or an audio/video file")
+    resolution: Literal["480p", "720p", "1080p", "2160p"] = _key("720p", "output", "Program size")
+    fps: int = _key(30, "output", "Program frame rate", ge=1, le=120)
+    layout: Literal["pip", "fullscreen", "side-by-side"] = _key(
+        "pip", "output", "How B-roll and the speaker share the screen"
+    )
+    transition_ms: int = _key(500, "output", "Crossfade length (ms, 0 = cut)", ge=0, le=5000)
+    output_dir: str = _key("", "output", "Recordings folder (empty: Videos/LiveDirector)")
+    language: str = _key("en", "models", "Speech language (a Vosk model language)", min_length=2)
+    captions: bool = _key(False, "output", "Burn a caption line into the program")
+    caption_font: str = _key("", "output", "Caption font file (.ttf/.otf/.ttc; empty: found)")
 
 
-@dataclass
-class Settings:
-    models_dir: str = ""
-    library_dir: str = ""
-    chroma_url: str = ""
-    reasoner: str = "llama"  # llama | keyword | bedrock (falls back to llama)
-    llm_model: str = "smollm2-135m"  # a model name from `livedirector models list`, or a .gguf path
-    llm_threads: int = 2
-    llm_timeout_ms: int = 1500
-    embedding_threads: int = 1
-    embedding_model: str = "minilm"  # minilm (local) | titan (Amazon Bedrock)
-    aws_region: str = ""  # default: the AWS profile's region
-    bedrock_model: str = "anthropic.claude-3-haiku-20240307-v1:0"
-    bedrock_timeout_ms: int = 3000
-    s3_bucket: str = ""  # a shared library in S3 (the studio's Sync button)
-    s3_prefix: str = "livedirector"
-    s3_endpoint_url: str = ""  # an S3-compatible store instead of AWS
-    director: DirectorSettings = field(default_factory=DirectorSettings)
-    studio: StudioSettings = field(default_factory=StudioSettings)
+class Settings(_Section):
+    models_dir: str = _key("", "models", "Models folder (empty: the app's data folder)")
+    library_dir: str = _key("", "models", "Clip library folder (empty: the app's data folder)")
+    chroma_url: str = _key("", "models", "A Chroma server URL instead of the local store")
+    reasoner: Literal["llama", "keyword", "bedrock"] = _key(
+        "llama", "models", "What says what a sentence is about (bedrock falls back to llama)"
+    )
+    llm_model: str = _key(
+        "smollm2-135m",
+        "models",
+        "A model name from `livedirector models list`, or a .gguf path",
+        min_length=1,
+    )
+    llm_threads: int = _key(2, "models", "CPU threads for the LLM", ge=1, le=64)
+    llm_timeout_ms: int = _key(1500, "models", "Longest wait for the LLM per sentence (ms)", gt=0)
+    embedding_threads: int = _key(1, "models", "CPU threads for sentence embeddings", ge=1, le=64)
+    embedding_model: Literal["minilm", "titan"] = _key(
+        "minilm", "models", "minilm (local) or titan (Amazon Bedrock)"
+    )
+    aws_region: str = _key("", "cloud", "AWS region (empty: the profile's)")
+    bedrock_model: str = _key("anthropic.claude-3-haiku-20240307-v1:0", "cloud", "Bedrock model id")
+    bedrock_timeout_ms: int = _key(3000, "cloud", "Longest wait for Bedrock (ms)", gt=0)
+    s3_bucket: str = _key("", "cloud", "A shared library in S3 (the Sync button)")
+    s3_prefix: str = _key("livedirector", "cloud", "Folder inside the bucket")
+    s3_endpoint_url: str = _key("", "cloud", "An S3-compatible store instead of AWS")
+    director: DirectorSettings = Field(default_factory=DirectorSettings)
+    studio: StudioSettings = Field(default_factory=StudioSettings)
 
     @property
     def models_path(self) -> Path:
@@ -121,7 +175,7 @@ class Settings:
     def recordings_path(self) -> Path:
         """Where the studio and `live` put recordings that were given no path."""
         folder = self.studio.output_dir
-        return Path(folder).expanduser() if folder else data_dir() / "recordings"
+        return Path(folder).expanduser() if folder else default_recordings_dir()
 
     @property
     def library_path(self) -> Path:
@@ -131,67 +185,118 @@ class Settings:
         return Path(self.library_dir).expanduser() if self.library_dir else data_dir() / "library"
 
 
-def _apply(obj: Any, values: dict[str, Any], where: str) -> None:
-    known = {f.name: f for f in fields(obj)}
-    for key, value in values.items():
-        if key not in known:
-            raise BadInputError(
-                f"{where}: unknown setting {key!r}",
-                f"remove it, or use one of: {', '.join(sorted(known))}",
-            )
-        current = getattr(obj, key)
-        if hasattr(current, "__dataclass_fields__"):
-            if not isinstance(value, dict):
-                raise BadInputError(f"{where}: [{key}] must be a table")
-            _apply(current, value, where)
+SECTIONS: dict[str, type[_Section]] = {"director": DirectorSettings, "studio": StudioSettings}
+
+
+def setting_keys() -> list[tuple[str, Any]]:
+    """Every leaf key as ("section.key" or "key", its FieldInfo), in declaration order."""
+    out: list[tuple[str, Any]] = []
+    for name, info in Settings.model_fields.items():
+        if name in SECTIONS:
+            out += [(f"{name}.{k}", i) for k, i in SECTIONS[name].model_fields.items()]
         else:
-            expected = type(current)
-            if expected is float and isinstance(value, int):
-                value = float(value)
-            if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-                raise BadInputError(
-                    f"{where}: setting {key!r} must be {expected.__name__}, got {value!r}"
-                )
-            setattr(obj, key, value)
+            out.append((name, info))
+    return out
+
+
+def group_of(info: Any) -> str:
+    return (info.json_schema_extra or {}).get("group", "models")
+
+
+def _one_line(error: dict) -> str:
+    key = ".".join(str(p) for p in error["loc"])
+    if error["type"] == "extra_forbidden":
+        section = SECTIONS.get(str(error["loc"][0])) if len(error["loc"]) > 1 else None
+        known = sorted((section or Settings).model_fields)
+        where = f" in [{error['loc'][0]}]" if section else ""
+        return f"unknown setting {key.rsplit('.', 1)[-1]!r}{where}: remove it, or use one of: {', '.join(known)}"  # noqa: E501
+    if error["type"] == "model_type":
+        return f"[{key}] must be a table"
+    return f"setting {key} = {error.get('input')!r}: {error['msg'].lower()}"
+
+
+def validate(data: dict[str, Any], where: str) -> Settings:
+    """Settings from plain data; BadInputError naming `where`, the key and what is allowed."""
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        more = len(exc.errors()) - 1
+        tail = f" (and {more} more)" if more else ""
+        raise BadInputError(
+            f"{where}: {_one_line(first)}{tail}", "fix the value, or delete the line"
+        ) from None
 
 
 def load_settings(path: Path | None = None) -> Settings:
     path = path or settings_path()
-    settings = Settings()
-    if path.exists():
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise BadInputError(
-                f"settings file {path} is not valid TOML: {exc}",
-                "fix the file, or delete it to go back to the defaults",
-            ) from exc
-        _apply(settings, data, str(path))
-    return settings
+    if not path.exists():
+        return Settings()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise BadInputError(
+            f"settings file {path} is not valid TOML: {exc}",
+            "fix the file, or delete it to go back to the defaults",
+        ) from exc
+    return validate(data, str(path))
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{text}"'
+def dump_settings(settings: Settings, existing: str = "") -> str:
+    """The settings as TOML: `existing` (the user's file) edited in place, comments kept.
 
+    Keys the file has are updated; keys it lacks are added only when not the default."""
+    import tomlkit
 
-def dump_settings(settings: Settings) -> str:
-    top: list[str] = []
-    tables: list[str] = []
-    for key, value in asdict(settings).items():
+    doc = tomlkit.parse(existing) if existing.strip() else tomlkit.document()
+    defaults = Settings().model_dump()
+    values = settings.model_dump()
+    for key, value in values.items():
         if isinstance(value, dict):
-            tables.append(f"\n[{key}]")
-            tables.extend(f"{k} = {_toml_value(v)}" for k, v in value.items())
-        else:
-            top.append(f"{key} = {_toml_value(value)}")
-    return "\n".join(top + tables) + "\n"
+            table = doc.get(key)
+            if table is None:
+                changed = {k: v for k, v in value.items() if v != defaults[key][k]}
+                if not changed:
+                    continue
+                table = tomlkit.table()
+                doc[key] = table
+            for k, v in value.items():
+                if k in table:
+                    if table[k] != v:
+                        table[k] = v
+                elif v != defaults[key][k]:
+                    table[k] = v
+        elif key in doc:
+            if doc[key] != value:
+                doc[key] = value
+        elif value != defaults[key]:
+            # Top-level keys must come before the first table.
+            _insert_top(doc, key, value)
+    return tomlkit.dumps(doc)
+
+
+def _insert_top(doc, key: str, value: Any) -> None:
+    import tomlkit
+
+    tables = [k for k, v in doc.items() if isinstance(v, tomlkit.items.Table)]
+    if not tables:
+        doc[key] = value
+        return
+    body = list(doc.items())
+    for k, _ in body:
+        doc.remove(k)
+    added = False
+    for k, v in body:
+        if not added and k in tables:
+            doc[key] = value
+            added = True
+        doc[k] = v
 
 
 def save_settings(settings: Settings, path: Path | None = None) -> Path:
+    """Validate, then write atomically, keeping the user's comments and order."""
     path = path or settings_path()
+    settings = validate(settings.model_dump(), str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
-    return write_atomic(path, dump_settings(settings))
+    existing = path.read_text(encoding="utf-8") if path.exists() else ""
+    return write_atomic(path, dump_settings(settings, existing))

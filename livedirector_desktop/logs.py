@@ -129,3 +129,34 @@ def setup(level: str = "warning", json_lines: bool = False, file: Path | None = 
     # Third-party chatter stays out of the user's terminal unless asked for.
     for noisy in ("chromadb", "httpx", "onnxruntime", "urllib3", "posthog"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+
+
+GUI_LOG_NAME = "livedirector.log"
+
+
+def add_rotating_file(folder: Path, max_bytes: int = 2_000_000, backups: int = 3) -> Path | None:
+    """The GUI's own log: always written (a windowed Windows build has no stderr), rotated so
+    it never grows past max_bytes * (backups + 1). Returns the file, or None if the folder
+    cannot be written (said on stderr, the app still runs)."""
+    from logging.handlers import RotatingFileHandler
+
+    path = Path(folder) / GUI_LOG_NAME
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = RotatingFileHandler(
+            path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8"
+        )
+    except OSError as exc:
+        print(f"warning: cannot write the log file {path}: {exc}", file=sys.stderr)
+        return None
+    handler.setFormatter(KeyValueFormatter())
+    handler.addFilter(RedactingFilter())
+    handler.setLevel(logging.INFO)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    if root.level > logging.INFO or root.level == logging.NOTSET:
+        for other in root.handlers:
+            if other is not handler and other.level == logging.NOTSET:
+                other.setLevel(root.level or logging.WARNING)
+        root.setLevel(logging.INFO)
+    return path

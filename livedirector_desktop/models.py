@@ -185,11 +185,13 @@ def require(name: str, models_dir: Path) -> Path:
     spec = get_spec(name)
     path = locate(spec, models_dir)
     if path is None:
-        raise ModelMissingError(
+        error = ModelMissingError(
             f"model {spec.name!r} ({spec.description}) is missing: looked in "
             f"{models_dir / spec.folder}",
             f"install it with: {spec.how_to_get}  (see `livedirector models list`)",
         )
+        error.model = spec.name
+        raise error
     return path
 
 

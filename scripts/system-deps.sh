@@ -10,6 +10,7 @@ PACKAGES=(
   ffmpeg            # ffprobe for checking media by hand and in tests
   espeak-ng         # speech for the demo talk and the tests
   sox               # resampling test audio
+  fonts-noto-cjk fonts-dejavu-core   # burned-in captions in any script (Hangul, Kana, Han, Latin)
   xvfb xauth        # a virtual screen for the studio's GUI tests
   libgl1-mesa-dri libegl1 libgl1          # OpenGL (Mesa llvmpipe without a GPU)
   libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1

@@ -14,14 +14,13 @@ import pytest
 
 from livedirector_desktop import models
 from livedirector_desktop.asr.audio import Resampler
+from livedirector_desktop.asr.captions import to_srt, to_vtt
 from livedirector_desktop.asr.recognizer import RecognizerWorker
 from livedirector_desktop.asr.replay import ReplayRecognizer
 from livedirector_desktop.asr.transcript import (
     parse_json,
     parse_subtitles,
     read_transcript,
-    to_srt,
-    to_vtt,
 )
 from livedirector_desktop.core.errors import BadInputError
 

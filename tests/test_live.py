@@ -253,7 +253,7 @@ def test_captions_are_drawn_into_the_recording(short_talk, sample_library, tmp_p
     img = frame_at(out, segments[1]["end"] - 0.3)
     band = img[int(0.88 * 360) : int(0.95 * 360), 40:600]
     assert band.mean() < 90 and (band > 200).mean() > 0.01
-    srt = out.with_suffix(".srt").read_text()
+    srt = " ".join(out.with_suffix(".srt").read_text().split())  # captions wrap lines
     assert "SpaceX just launched another Falcon rocket into orbit." in srt
 
 
@@ -437,7 +437,7 @@ def test_a_killed_live_recording_is_recovered_at_the_next_start(
     assert "killed" in again.stderr and "recovered" in again.stderr.lower(), again.stderr
     info = stream_info(out)
     assert info["frames"] >= 5 * 30 and info["audio_s"] > 5
-    assert segments[1]["text"] in out.with_suffix(".srt").read_text()
+    assert segments[1]["text"] in " ".join(out.with_suffix(".srt").read_text().split())
     timeline = json.loads(out.with_suffix(".json").read_text())
     assert [s["asset_id"] for s in timeline["segments"]][:1] == ["rocket-launch"]
     listing = subprocess.run(

@@ -140,13 +140,25 @@ def test_render_pip_end_to_end(talk, sample_library, tmp_path):
         if not any(s["start_ms"] <= t_s * 1000 <= s["end_ms"] for s in timeline["segments"]):
             assert near(median_bgr(frame_at(out, t_s), 0.0, 0.0, 0.2, 0.2), BACKDROP_BGR)
 
-    srt = out.with_suffix(".srt").read_text()
-    vtt = out.with_suffix(".vtt").read_text()
+    srt = " ".join(out.with_suffix(".srt").read_text().split())  # captions wrap lines
+    vtt = " ".join(out.with_suffix(".vtt").read_text().split())
     for sentence in SENTENCES:
         assert sentence in srt and sentence in vtt
     assert vtt.startswith("WEBVTT")
     edl = out.with_suffix(".edl").read_text()
     assert "FCM: NON-DROP FRAME" in edl and "rocket-launch.mp4" in edl and "talk.mp4" in edl
+    # The editors' files: each read back by OpenTimelineIO, B-roll where the video shows it.
+    import opentimelineio as otio
+
+    shown = [s for s in timeline["segments"] if s["asset_id"]]
+    for suffix in (".otio", ".xml", ".fcpxml", ".edl"):
+        kwargs = {"rate": 30} if suffix == ".edl" else {}
+        read = otio.adapters.read_from_file(str(out.with_suffix(suffix)), **kwargs)
+        broll = [c for c in read.find_clips() if c.name != video.name]
+        starts = sorted(c.range_in_parent().start_time.to_seconds() for c in broll)
+        assert len(starts) == len(shown), suffix
+        for t, seg in zip(starts, shown, strict=True):
+            assert abs(t - seg["start_ms"] / 1000) <= 1 / 30, (suffix, t, seg["start_ms"])
     assert not list(tmp_path.glob(".*"))  # no temporary files left behind
 
 

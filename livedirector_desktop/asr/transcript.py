@@ -1,7 +1,8 @@
-"""Timed transcripts: read SRT, WebVTT and JSON words; write SRT and WebVTT captions."""
+"""Timed transcripts: read SRT, WebVTT and JSON words (captions.py writes them)."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from dataclasses import dataclass
@@ -55,7 +56,7 @@ def parse_subtitles(text: str, source: str = "transcript") -> list[Cue]:
         while i < len(lines) and lines[i].strip():
             body.append(_TAG.sub("", lines[i]).strip())
             i += 1
-        words = " ".join(body).strip()
+        words = html.unescape(" ".join(body).strip())  # WebVTT escapes & < >
         if end < start:
             raise BadInputError(f"{source}: a cue ends before it starts ({words[:40]!r})")
         if words:
@@ -143,24 +144,3 @@ def read_transcript(path: Path) -> list[Cue]:
     if not cues:
         raise BadInputError(f"transcript {path} holds no timed text", "is it empty?")
     return sorted(cues, key=lambda c: c.start_ms)
-
-
-def _stamp(ms: float, sep: str) -> str:
-    ms = max(0, round(ms))
-    h, rest = divmod(ms, 3_600_000)
-    m, rest = divmod(rest, 60_000)
-    s, ms = divmod(rest, 1000)
-    return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
-
-
-def to_srt(cues: list[Cue]) -> str:
-    return "".join(
-        f"{n}\n{_stamp(c.start_ms, ',')} --> {_stamp(c.end_ms, ',')}\n{c.text}\n\n"
-        for n, c in enumerate(cues, 1)
-    )
-
-
-def to_vtt(cues: list[Cue]) -> str:
-    return "WEBVTT\n\n" + "".join(
-        f"{_stamp(c.start_ms, '.')} --> {_stamp(c.end_ms, '.')}\n{c.text}\n\n" for c in cues
-    )

@@ -7,7 +7,9 @@ frame through); B-roll costs a resize per plane, a paste, and a blend during cro
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -128,22 +130,76 @@ class CpuCompositor:
         return cv2.addWeighted(to, state.alpha, frm, 1.0 - state.alpha, 0.0, dst=self._buffers[2])
 
 
-def draw_caption(frame: np.ndarray, width: int, height: int, text: str) -> np.ndarray:
-    """The caption line burnt into a copy of the frame: white text on a dark band."""
+# Rendered caption bands by (text, size, font): the writer thread draws the same caption on
+# every frame for seconds, so FreeType runs once per caption, not once per frame.
+_BAND_CACHE: OrderedDict[tuple[str, int, int, str], np.ndarray] = OrderedDict()
+_BAND_CACHE_SIZE = 32
+BAND_Y, TEXT_Y = 32, 235
+
+
+def caption_band(text: str, w: int, h: int, font_path: str) -> np.ndarray:
+    """The caption band's luma (h x w): white text on dark, the newest words kept if long."""
+    key = (text, w, h, font_path)
+    band = _BAND_CACHE.get(key)
+    if band is not None:
+        _BAND_CACHE.move_to_end(key)
+        return band
+    from PIL import Image, ImageDraw
+
+    from livedirector_desktop.compositor.caption_font import load_font
+
+    font = load_font(font_path, max(8, round(h * 0.6)))
+    # Keep the end of a long line: the newest words are what is being said.
+    while text and font.getlength(text) > w - h:
+        text = text[text.find(" ", 1) + 1 :] if " " in text[1:] else text[1:]
+    mask = Image.new("L", (w, h), 0)
+    ImageDraw.Draw(mask).text((w / 2, h / 2), text, fill=255, font=font, anchor="mm")
+    alpha = np.asarray(mask, dtype=np.uint16)
+    band = (BAND_Y + alpha * (TEXT_Y - BAND_Y) // 255).astype(np.uint8)
+    _BAND_CACHE[key] = band
+    if len(_BAND_CACHE) > _BAND_CACHE_SIZE:
+        _BAND_CACHE.popitem(last=False)
+    return band
+
+
+def draw_caption(
+    frame: np.ndarray, width: int, height: int, text: str, font_path: str | None = None
+) -> np.ndarray:
+    """The caption line burnt into a copy of the frame: white text on a dark band.
+
+    Drawn with a TrueType font through FreeType (any script the font holds); `font_path`
+    None means the default font (caption_font.find_font)."""
     if not text:
         return frame
     out = frame.copy()  # the frame may be the camera's own, shared with the preview
     y_plane, u_plane, v_plane = planes(out, width, height)
     x, y, w, h = CAPTION_BAND.pixels(width, height)
-    y_plane[y : y + h, x : x + w] = 32
     u_plane[y // 2 : (y + h) // 2, x // 2 : (x + w) // 2] = 128
     v_plane[y // 2 : (y + h) // 2, x // 2 : (x + w) // 2] = 128
+    if font_path is None:
+        font_path = _default_font()
+    if font_path:
+        y_plane[y : y + h, x : x + w] = caption_band(text, w, h, font_path)
+        return out
+    y_plane[y : y + h, x : x + w] = BAND_Y
+    _draw_ascii(y_plane, text, x, y, w, h)
+    return out
+
+
+@lru_cache(maxsize=1)
+def _default_font() -> str:
+    from livedirector_desktop.compositor.caption_font import find_font
+
+    found = find_font()
+    return str(found) if found else ""
+
+
+def _draw_ascii(y_plane: np.ndarray, text: str, x: int, y: int, w: int, h: int) -> None:
+    """No font file anywhere: OpenCV's built-in font (ASCII only) rather than nothing."""
     scale = h / 48
     thickness = max(1, round(scale * 1.6))
-    # Keep the end of a long line: the newest words are what is being said.
     while text and cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)[0][0] > w - h:
         text = text[text.find(" ", 1) + 1 :] if " " in text[1:] else text[1:]
     (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
     org = (x + (w - tw) // 2, y + (h + th) // 2)
-    cv2.putText(y_plane, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, 235, thickness, cv2.LINE_AA)
-    return out
+    cv2.putText(y_plane, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, TEXT_Y, thickness, cv2.LINE_AA)

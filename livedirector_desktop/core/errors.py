@@ -18,6 +18,8 @@ class LiveDirectorError(Exception):
 class ModelMissingError(LiveDirectorError):
     """A model file the app needs is not where the models folder says."""
 
+    model: str = ""  # the registry name, when known: the studio offers to install it
+
 
 class BadInputError(LiveDirectorError):
     """A file or value given by the user cannot be used."""

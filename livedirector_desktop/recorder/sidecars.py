@@ -1,5 +1,6 @@
-"""Files written beside a video: captions (SRT, WebVTT), the decision timeline (JSON), and a
-CMX3600 edit decision list a video editor can import to fix the choices afterwards."""
+"""Files written beside a video: captions (SRT, WebVTT), the decision timeline (JSON), and
+the edit in the editors' formats (OpenTimelineIO, FCP7 XML, FCPXML, CMX3600 EDL), so the
+choices can be fixed afterwards in Premiere, Resolve, Final Cut or any OTIO tool."""
 
 from __future__ import annotations
 
@@ -8,10 +9,17 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Protocol
 
-from livedirector_desktop.asr.transcript import Cue, to_srt, to_vtt
+from livedirector_desktop.asr.captions import to_srt, to_vtt
+from livedirector_desktop.asr.transcript import Cue
 from livedirector_desktop.compositor.scene import Segment
 from livedirector_desktop.core.files import partial_name, write_atomic
 from livedirector_desktop.library.asset import Asset
+from livedirector_desktop.recorder.edit_timeline import (
+    EDIT_FORMATS,
+    TalkSource,
+    build_timeline,
+    write_string,
+)
 
 
 class ClipLookup(Protocol):
@@ -20,7 +28,7 @@ class ClipLookup(Protocol):
     def get(self, asset_id: str) -> Asset | None: ...
 
 
-SIDECAR_SUFFIXES = (".srt", ".vtt", ".json", ".edl")
+SIDECAR_SUFFIXES = (".srt", ".vtt", ".json", *EDIT_FORMATS)
 
 
 def sidecar_paths(video: Path) -> list[Path]:
@@ -31,8 +39,17 @@ def sidecar_paths(video: Path) -> list[Path]:
 
 def files_written(video: Path) -> list[Path]:
     """Every file a recording or render at `video` writes, temporary names included."""
+    from livedirector_desktop.recorder.writer import finishing_name
+
     sidecars = sidecar_paths(video)
-    return [Path(video), partial_name(Path(video)), *sidecars, *(partial_name(p) for p in sidecars)]
+    video = Path(video)
+    return [
+        video,
+        partial_name(video),
+        finishing_name(video),
+        *sidecars,
+        *(partial_name(p) for p in sidecars),
+    ]
 
 
 def timeline_json(segments: list[Segment], assets: dict[str, dict], meta: dict) -> dict:
@@ -56,57 +73,17 @@ def timeline_json(segments: list[Segment], assets: dict[str, dict], meta: dict) 
     }
 
 
-def _timecode(ms: float, fps: Fraction) -> str:
-    """Non-drop-frame timecode at the nominal integer rate."""
-    nominal = max(1, round(float(fps)))
-    frames = round(ms * nominal / 1000)
-    f = frames % nominal
-    s = frames // nominal
-    return f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}:{f:02d}"
-
-
-def edl(
-    title: str,
-    source_name: str,
-    segments: list[Segment],
-    assets: dict[str, dict],
-    duration_ms: float,
-    fps: Fraction,
-) -> str:
-    """The cut as one video track: the talk, cut away to B-roll for each decided segment.
-
-    CMX3600 has one video track, so picture-in-picture and side-by-side are written as
-    cutaways; the clip names and comments carry enough to rebuild them in an editor.
-    """
-    lines = [f"TITLE: {title[:70]}", "FCM: NON-DROP FRAME", ""]
-    events: list[tuple[str, str, float, float, float]] = []  # reel, name, src_in, rec_in, rec_out
-    cursor = 0.0
-    for s in sorted((s for s in segments if s.asset_id), key=lambda s: s.start_ms):
-        if s.start_ms > cursor:
-            events.append(("AX", source_name, cursor, cursor, s.start_ms))
-        clip = assets.get(s.asset_id, {})
-        events.append(("AX", Path(clip.get("path") or s.asset_id).name, 0.0, s.start_ms, s.end_ms))
-        cursor = s.end_ms
-    if cursor < duration_ms:
-        events.append(("AX", source_name, cursor, cursor, duration_ms))
-    for n, (reel, name, src_in, rec_in, rec_out) in enumerate(events, 1):
-        src_out = src_in + (rec_out - rec_in)
-        lines.append(
-            f"{n:03d}  {reel:<8} V     C        {_timecode(src_in, fps)} {_timecode(src_out, fps)} "
-            f"{_timecode(rec_in, fps)} {_timecode(rec_out, fps)}"
-        )
-        lines.append(f"* FROM CLIP NAME: {name}")
-        lines.append("")
-    return "\n".join(lines)
-
-
 def clip_info(library: ClipLookup, segments: list[Segment]) -> dict[str, dict]:
     """Title and file of each clip the segments show, for the timeline and the EDL."""
     info: dict[str, dict] = {}
     for s in segments:
         if s.asset_id and s.asset_id not in info:
             asset = library.get(s.asset_id)
-            info[s.asset_id] = {"title": asset.title, "path": asset.path} if asset else {}
+            info[s.asset_id] = (
+                {"title": asset.title, "path": asset.path, "duration_ms": asset.duration_ms}
+                if asset
+                else {}
+            )
     return info
 
 
@@ -120,14 +97,24 @@ def write_sidecars(
     duration_ms: float,
     fps: Fraction,
 ) -> list[Path]:
-    srt, vtt, timeline, edit_list = sidecar_paths(video)
+    """Every sidecar of `video`, each under a temporary name first.
+
+    The talk on V1/A1 is `meta["input"]` when there is one (render), else the video itself
+    (a live recording: the program is the only picture kept)."""
+    paths = sidecar_paths(video)
+    srt, vtt, timeline_path, *edit_paths = paths
     assets = clip_info(library, segments)
-    return [
+    talk = TalkSource(source_name, str(meta.get("input") or video), duration_ms)
+    timeline = build_timeline(
+        video.stem, talk, segments, assets, Fraction(fps), str(meta.get("layout") or "pip")
+    )
+    written = [
         write_atomic(srt, to_srt(cues)),
         write_atomic(vtt, to_vtt(cues)),
         write_atomic(
-            timeline,
+            timeline_path,
             json.dumps(timeline_json(segments, assets, meta), indent=2) + "\n",
         ),
-        write_atomic(edit_list, edl(video.stem, source_name, segments, assets, duration_ms, fps)),
     ]
+    written += [write_atomic(p, write_string(timeline, p.suffix)) for p in edit_paths]
+    return written

@@ -3,6 +3,9 @@
 Fragments with the moov box up front and packets flushed as they are written mean a
 killed process leaves a playable file (all but the last second or so); the file gets its
 final name only when it is complete, so a half-written file is never taken for a result.
+On a clean finish the fragments are remuxed (packets copied, nothing re-encoded) into a
+plain MP4 with the moov box first ("faststart"), which every editor and browser reads
+well; only that file gets the final name.
 """
 
 from __future__ import annotations
@@ -21,6 +24,51 @@ log = logging.getLogger(__name__)
 
 # Codecs an MP4 carries as they are: the talk's own audio is copied, not re-encoded.
 MP4_AUDIO_COPY = frozenset({"aac", "mp3", "opus", "alac", "ac3", "eac3"})
+# FFmpeg's native AAC encoder delays its output by one frame (initial_padding = 1024).
+AAC_PRIMING_SAMPLES = 1024
+
+
+def finishing_name(final: Path) -> Path:
+    """Where the plain MP4 is written from the fragmented one, before its final name."""
+    final = Path(final)
+    return final.with_name(f".{final.stem}.finishing{final.suffix}")
+
+
+def remux_faststart(src: Path, dst: Path, audio_priming_samples: int = 0) -> int:
+    """Copy every video and audio packet of `src` into a plain MP4 at `dst`, moov first.
+
+    `audio_priming_samples`: the encoder delay of audio we encoded ourselves. FFmpeg's AAC
+    encoder starts with 1024 samples of priming, but the fragmented file stamps its first
+    packet at 0, so the audio plays 21 ms late there. Moving the audio back by the priming
+    makes the muxer write an edit list that skips it: audio starts with the picture.
+    Returns the number of packets copied."""
+    import av
+
+    copied = 0
+    with av.open(str(src)) as inp:
+        streams = [*inp.streams.video[:1], *inp.streams.audio[:1]]
+        out = av.open(str(dst), "w", format="mp4", options={"movflags": "+faststart"})
+        try:
+            mapping = {s.index: out.add_stream_from_template(s) for s in streams}
+            shift = {
+                s.index: round(Fraction(audio_priming_samples, s.sample_rate) / s.time_base)
+                for s in streams
+                if s.type == "audio" and audio_priming_samples and s.sample_rate
+            }
+            for packet in inp.demux(streams):
+                if packet.dts is None:
+                    continue  # the demuxer's end-of-stream marker
+                back = shift.get(packet.stream.index, 0)
+                if back:
+                    packet.dts -= back
+                    if packet.pts is not None:
+                        packet.pts -= back
+                packet.stream = mapping[packet.stream.index]
+                out.mux(packet)
+                copied += 1
+        finally:
+            out.close()
+    return copied
 
 
 class Mp4Writer:
@@ -131,7 +179,18 @@ class Mp4Writer:
             raise LiveDirectorError(
                 f"nothing was written to {self.final_path}: it stopped before its first frame"
             )
-        os.replace(self.path, self.final_path)
+        finishing = finishing_name(self.final_path)
+        try:
+            priming = 0 if self.copy_audio else AAC_PRIMING_SAMPLES
+            remux_faststart(self.path, finishing, priming)
+        except (self._av.error.FFmpegError, OSError) as exc:
+            # The fragmented file plays everywhere that matters: better it than nothing.
+            log.warning("could not remux %s to a plain MP4 (%s); kept fragmented", self.path, exc)
+            finishing.unlink(missing_ok=True)
+            os.replace(self.path, self.final_path)
+            return self.final_path
+        os.replace(finishing, self.final_path)
+        self.path.unlink(missing_ok=True)
         return self.final_path
 
     def abort(self) -> None:

@@ -50,10 +50,20 @@ def run_studio(args: StudioArgs) -> int:
     icon = assets_dir() / "icon.png"
     if icon.exists():
         app.setWindowIcon(QIcon(str(icon)))
+    from livedirector_desktop.config import logs_dir
+    from livedirector_desktop.logs import add_rotating_file
+
+    add_rotating_file(logs_dir())  # always: a windowed build has no stderr to read
     settings = load_settings()
     studio = settings.studio
     try:
-        session, messages = build_live_session(args, settings)
+        try:
+            session, messages = build_live_session(args, settings)
+        except ModelMissingError as exc:
+            # First run: offer to install the missing model instead of quitting.
+            if args.quit_after_s is not None or not exc.model or not _install(exc, settings):
+                raise
+            session, messages = build_live_session(args, settings)
     except LiveDirectorError as exc:
         title = (
             "A model is missing"
@@ -95,7 +105,15 @@ def run_studio(args: StudioArgs) -> int:
         report.update(
             preview_paints=window.preview.paints,
             preview_camera_uploads=window.preview.camera_uploads,
-            studio=studio.__dict__,
+            studio=studio.model_dump(),
         )
         write_atomic(args.stats_json, json.dumps(report, indent=2))
     return code
+
+
+def _install(exc, settings) -> bool:
+    """The first-run dialog: True once the missing model is installed."""
+    from livedirector_desktop.ui.settings_dialog import InstallModelDialog
+
+    dialog = InstallModelDialog(exc.model, exc.message, settings.models_path)
+    return dialog.exec() == InstallModelDialog.DialogCode.Accepted

@@ -129,6 +129,10 @@ class StudioWindow(QMainWindow):
         self.captions_button.toggled.connect(self.set_captions)
         self.devices_button = QPushButton("Devices…")
         self.devices_button.clicked.connect(self.open_devices)
+        self.settings_button = QPushButton("Settings…")
+        self.settings_button.clicked.connect(self.open_settings)
+        self.about_button = QPushButton("About")
+        self.about_button.clicked.connect(self.open_about)
         for w in (
             self.record_button,
             QLabel("Layout (L)"),
@@ -137,6 +141,8 @@ class StudioWindow(QMainWindow):
             self.clear_button,
             self.captions_button,
             self.devices_button,
+            self.settings_button,
+            self.about_button,
         ):
             controls.addWidget(w)
         controls.addStretch(1)
@@ -331,6 +337,24 @@ class StudioWindow(QMainWindow):
         ):
             notes.append("program size changes at the next start")
         self.statusBar().showMessage("  ".join(notes) or "Settings saved")
+
+    def open_settings(self):
+        """Every setting, validated and saved as the file is; most apply at the next start."""
+        from livedirector_desktop.ui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.settings, parent=self)
+        dialog.open()
+        dialog.accepted.connect(
+            lambda: self.statusBar().showMessage(
+                "Settings saved: devices and program size apply at the next start"
+            )
+        )
+        return dialog
+
+    def open_about(self):
+        from livedirector_desktop.ui.settings_dialog import show_about
+
+        return show_about(self)
 
     def set_captions(self, on: bool) -> None:
         self.session.set_captions(on)
