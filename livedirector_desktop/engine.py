@@ -158,6 +158,7 @@ def build_live_session(
         layout=options.layout or studio.layout,
         transition_ms=studio.transition_ms,
         captions=studio.captions if options.captions is None else options.captions,
+        caption_font=studio.caption_font,
     )
     messages: list[str] = []
     library = open_library(settings, options.library, options.chroma_url)

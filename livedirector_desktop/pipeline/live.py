@@ -533,7 +533,7 @@ class LiveSession:
         cfg, start_ns = self.config, now_ns()
         rec = LiveRecording(
             path, cfg.width, cfg.height, cfg.fps, start_ns, rate, channels, self.stats,
-            self.scene.layout_name, session_id,
+            self.scene.layout_name, session_id, caption_font=cfg.caption_font,
         )  # fmt: skip
         copy = None
         if cfg.record_camera:

@@ -19,6 +19,7 @@ class LiveConfig:
     max_on_screen_ms: float = 10_000.0
     captions: bool = False
     caption_hold_ms: float = 3_000.0  # a finished sentence stays up this long
+    caption_font: str = ""  # a font file for burned-in captions (empty: the first found)
     record_camera: bool = True  # also record the clean camera + mic (OUT.camera.mp4) for conform
 
     def __post_init__(self) -> None:

@@ -48,6 +48,7 @@ class LiveRecording:
         layout_name: str = "pip",
         session_id: int | None = None,
         clean: bool = False,
+        caption_font: str = "",
     ) -> None:
         from livedirector_desktop.compositor.cpu import CpuCompositor, black
         from livedirector_desktop.recorder.journal import RecordingJournal
@@ -55,6 +56,10 @@ class LiveRecording:
 
         self.path, self.start_ns, self.stats = Path(path), start_ns, stats
         self.fps, self.clean = fps, clean
+        from livedirector_desktop.compositor.caption_font import find_font
+
+        font = find_font(caption_font)  # the setting's font, else the first found
+        self.caption_font = str(font) if font else ""
         self.writer = Mp4Writer(
             path,
             width,
@@ -210,7 +215,8 @@ class LiveRecording:
         program = self.compositor.draw(
             inputs.state, image, cw, ch, lambda shot: inputs.broll.get(shot.segment_index)
         )
-        return draw_caption(program, self.compositor.width, self.compositor.height, inputs.caption)
+        w, h = self.compositor.width, self.compositor.height
+        return draw_caption(program, w, h, inputs.caption, self.caption_font)
 
     # ------------------------------------------------------------------ the end
 
