@@ -12,7 +12,10 @@ Threads, as OBS lays them out:
               waits on I/O: a cut it makes (a deferred choice coming due) uses a clip opened
               beforehand, and it skips a tick's cut rather than wait for a lock
   writer      draws the program with the CPU compositor and is the only thread that touches
-              the encoder (recorder/live_recording.py)
+              the encoder: one encode, whose packets go to every output (the recording
+              file, a stream) (recorder/program_encoder.py); it exists while an output does
+  stream      network I/O for a stream, behind a drop-oldest packet queue; reconnects
+  v-camera    hands composed pictures to a virtual camera driver (newest wins)
 Views (the studio, `live`, the control API) call the commands below and subscribe to the
 typed events of core/events.py; nothing outside writes the session's attributes.
 """
@@ -38,6 +41,8 @@ from livedirector_desktop.core.events import (
     RecordingChanged,
     ShotChanged,
     StatsUpdated,
+    StreamChanged,
+    VirtualCameraChanged,
 )
 from livedirector_desktop.core.stats import LiveStats
 from livedirector_desktop.core.types import AudioBlock, Decision, Frame, Outcome, TranscriptEvent
@@ -47,6 +52,9 @@ from livedirector_desktop.media.sources import AudioSource, VideoSource
 from livedirector_desktop.pipeline.clip_pool import ClipPool, Opener, Player, open_clip_player
 from livedirector_desktop.pipeline.live_config import LiveConfig, SessionState
 from livedirector_desktop.recorder.live_recording import LiveRecording
+from livedirector_desktop.recorder.program_encoder import ProgramEncoder
+from livedirector_desktop.recorder.stream_output import StreamOutput, check_stream_url, redact
+from livedirector_desktop.recorder.virtual_camera import VirtualCamera
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +106,10 @@ class LiveSession:
         self._due_ms = float("inf")  # when the shot on screen has had its time
         self._deferred: _Deferred | None = None
         self._recording: LiveRecording | None = None
+        self._encoder: ProgramEncoder | None = None  # while any output (file, stream, v-cam)
+        self._stream: StreamOutput | None = None
+        self._vcam: VirtualCamera | None = None
+        self._outputs_lock = threading.Lock()  # starting and stopping outputs; never the tick
         self._rec_finals_from = 0
         self._mic_start_ns: int | None = None
         self.decisions: list[Decision] = []
@@ -138,6 +150,8 @@ class LiveSession:
                 source.stop()
         if self._recording is not None:
             self.stop_recording()
+        self.stop_stream()
+        self.stop_virtual_camera()
         self._stop.set()
         with self._sentence_ready:
             self._sentence_ready.notify_all()
@@ -168,9 +182,10 @@ class LiveSession:
             source.start(self._on_frame)
 
     def replace_mic(self, source: AudioSource | None) -> None:
-        """Switch microphones while running; not while recording (the file's audio format)."""
-        if self._recording is not None:
-            raise RuntimeError("stop recording before switching microphones")
+        """Switch microphones while running; not while recording or streaming (the encoder's
+        audio format)."""
+        if self._encoder is not None:
+            raise RuntimeError("stop recording and streaming before switching microphones")
         old, self.mic = self.mic, source
         if old is not None:
             old.stop()
@@ -240,7 +255,18 @@ class LiveSession:
             hold=controls.hold,
             vetoed=controls.vetoed,
             recording=str(rec.path) if rec is not None else None,
+            streaming=redact(self._stream.url) if self._stream is not None else None,
+            stream_state=self._stream.state if self._stream is not None else "off",
+            virtual_camera=self._vcam.device if self._vcam is not None else None,
         )
+
+    def summary(self) -> dict[str, Any]:
+        """The stats counters, and the stream's (bitrate, dropped frames, state) when on."""
+        summary = self.stats.summary()
+        stream = self._stream
+        if stream is not None:
+            summary["stream"] = stream.stats()
+        return summary
 
     # ------------------------------------------------------------------ capture callbacks
 
@@ -259,9 +285,9 @@ class LiveSession:
         self.level_dbfs = 20 * np.log10(max(rms, 1e-6))
         if self.recognizer is not None:
             self.recognizer.feed(block.samples, block.sample_rate_hz)
-        rec = self._recording
-        if rec is not None:
-            rec.audio_q.put(block)
+        encoder = self._encoder
+        if encoder is not None:
+            encoder.audio_q.put(block)
 
     # ------------------------------------------------------------------ recognition -> director
 
@@ -291,7 +317,7 @@ class LiveSession:
             self.clips.close_retired()
             if time.monotonic() >= next_stats_s:
                 next_stats_s = time.monotonic() + 1.0
-                self.hub.publish(StatsUpdated(self.stats.summary()))
+                self.hub.publish(StatsUpdated(self.summary()))
             if event is None:
                 continue
             t0 = time.perf_counter()
@@ -460,9 +486,9 @@ class LiveSession:
             state, self.scene.layout_name, camera, broll, tick, self.caption_at(now_ms)
         )
         self.hub.publish(inputs)
-        rec = self._recording
-        if rec is not None:
-            rec.video_q.put((inputs, tick_ns))
+        encoder = self._encoder
+        if encoder is not None:
+            encoder.video_q.put((inputs, tick_ns))
 
     def caption_at(self, now_ms: float) -> str:
         if not self.config.captions:
@@ -474,48 +500,136 @@ class LiveSession:
         current = self.scene.current.segment_index
         self.clips.retire_except({state.frm.segment_index, state.to.segment_index, current})
 
-    # ------------------------------------------------------------------ recording
+    # ------------------------------------------------------------------ outputs
 
     @property
     def writer_backlog(self) -> int:
-        """Frames waiting for the encoder (0 when not recording)."""
-        rec = self._recording
-        return len(rec.video_q) if rec is not None else 0
+        """Frames waiting for the encoder (0 when no output runs)."""
+        encoder = self._encoder
+        return len(encoder.video_q) if encoder is not None else 0
 
     @property
     def recording(self) -> bool:
         return self._recording is not None
 
+    @property
+    def streaming(self) -> bool:
+        return self._stream is not None
+
+    def _encoder_for_output(self, start_ns: int) -> ProgramEncoder:
+        """The running encoder, or a new one (call with _outputs_lock held)."""
+        if self._encoder is None:
+            rate = self.mic.sample_rate_hz if self.mic else 48000
+            channels = min(self.mic.channels, 2) if self.mic else 1
+            self._encoder = ProgramEncoder(
+                self.config.width,
+                self.config.height,
+                self.config.fps,
+                start_ns,
+                rate,
+                channels,
+                self.stats,
+                self.config.max_bitrate_kbps or None,
+            )
+        return self._encoder
+
+    def _release_encoder(self) -> ProgramEncoder | None:
+        """Stop the encoder when no output needs it (call with _outputs_lock held); returns it
+        (closed: its last packets flushed into the outputs still attached) or None."""
+        encoder = self._encoder
+        if encoder is None or self._recording or self._stream or self._vcam:
+            return None
+        self._encoder = None
+        encoder.close()
+        return encoder
+
+    def start_stream(self, url: str) -> None:
+        """Send the program to an RTMP/RTMPS/SRT server, beside (or without) the recording.
+
+        A bad URL raises BadInputError; a server that cannot be reached is not an error but
+        a "reconnecting" state (StreamChanged), retried with backoff until stop_stream().
+        """
+        check_stream_url(url)
+        shown = redact(url)
+        with self._outputs_lock:
+            if self._stream is not None:
+                return
+            encoder = self._encoder_for_output(now_ns())
+            self._stream = StreamOutput(
+                url,
+                encoder,
+                lambda state, error: self.hub.publish(StreamChanged(state, shown, error)),
+            )
+
+    def stop_stream(self) -> None:
+        with self._outputs_lock:
+            stream, self._stream = self._stream, None
+            if stream is None:
+                return
+            stream.close()
+            self._release_encoder()
+
+    @property
+    def virtual_camera(self) -> bool:
+        return self._vcam is not None
+
+    def start_virtual_camera(self, device: str | None = None) -> str:
+        """The program as a webcam for other apps; returns the device. Raises
+        LiveDirectorError saying what to install when there is no driver."""
+        with self._outputs_lock:
+            if self._vcam is not None:
+                return self._vcam.device
+            try:
+                cam = VirtualCamera(self.config.width, self.config.height, self.config.fps, device)
+            except Exception as exc:
+                self.hub.publish(VirtualCameraChanged("failed", device or "", str(exc)))
+                raise
+            self._vcam = cam
+            self._encoder_for_output(now_ns()).add_frame_sink(cam)
+        self.hub.publish(VirtualCameraChanged("started", cam.device))
+        return cam.device
+
+    def stop_virtual_camera(self) -> None:
+        with self._outputs_lock:
+            cam, self._vcam = self._vcam, None
+            if cam is None:
+                return
+            if self._encoder is not None:
+                self._encoder.remove_frame_sink(cam)
+            self._release_encoder()
+            cam.close()
+        self.hub.publish(VirtualCameraChanged("stopped", cam.device))
+
+    # ------------------------------------------------------------------ recording
+
     def start_recording(self, path: Path) -> None:
-        if self._recording is not None:
-            return
-        rate = self.mic.sample_rate_hz if self.mic else 48000
-        channels = min(self.mic.channels, 2) if self.mic else 1
-        self._rec_finals_from = len(self.finals)
-        rec = LiveRecording(
-            path,
-            self.config.width,
-            self.config.height,
-            self.config.fps,
-            now_ns(),
-            rate,
-            channels,
-            self.stats,
-        )
-        with self._cut_lock:
-            current = self.scene.current.asset_id
-            if current:
-                rec.segments.cut(0.0, current, 1.0)
-            self._recording = rec
+        with self._outputs_lock:
+            if self._recording is not None:
+                return
+            self._rec_finals_from = len(self.finals)
+            start_ns = now_ns()
+            encoder = self._encoder_for_output(start_ns)
+            rec = LiveRecording(path, encoder, start_ns)
+            with self._cut_lock:
+                current = self.scene.current.asset_id
+                if current:
+                    rec.segments.cut(0.0, current, 1.0)
+                self._recording = rec
+            encoder.add_sink(rec)
         self.hub.publish(RecordingChanged("started", str(path)))
 
     def stop_recording(self) -> dict[str, Any]:
         self._snapshot_cpu()  # before the writer's threads end
-        with self._cut_lock:
-            rec, self._recording = self._recording, None
-        if rec is None:
-            return {}
-        end_ns = now_ns()
+        with self._outputs_lock:
+            with self._cut_lock:
+                rec, self._recording = self._recording, None
+            if rec is None:
+                return {}
+            end_ns = now_ns()
+            # Alone, the encoder stops and flushes its last frames into the file; shared
+            # with a stream, the file leaves it and the stream goes on.
+            if self._release_encoder() is None and self._encoder is not None:
+                self._encoder.remove_sink(rec)
         offset_ms = self._audio_ms_to_session_ms(0) - (rec.start_ns - self.t0_ns) / 1e6
         cues = [
             Cue(e.text, e.start_ms + offset_ms, e.end_ms + offset_ms, ())

@@ -18,6 +18,7 @@ class LiveConfig:
     max_on_screen_ms: float = 10_000.0
     captions: bool = False
     caption_hold_ms: float = 3_000.0  # a finished sentence stays up this long
+    max_bitrate_kbps: int = 0  # the encoder's cap (streams need one); 0: by program size
 
     def __post_init__(self) -> None:
         if not (1 <= self.fps <= 120):
@@ -44,3 +45,6 @@ class SessionState:
     hold: bool
     vetoed: frozenset[str]
     recording: str | None  # the file being recorded, if any
+    streaming: str | None = None  # the stream's URL without its key, if streaming
+    stream_state: str = "off"  # connecting, live, reconnecting (or off)
+    virtual_camera: str | None = None  # the virtual camera device, if on
