@@ -647,6 +647,31 @@ CaptionsOpt = Annotated[
 ]
 
 
+StreamOpt = Annotated[
+    str | None,
+    typer.Option("--stream", help="Also send the program to rtmp://…, rtmps://… or srt://…."),
+]
+VirtualCameraOpt = Annotated[
+    bool, typer.Option("--virtual-camera", help="The program as a webcam for other apps.")
+]
+ControlPortOpt = Annotated[
+    int | None,
+    typer.Option(help="Serve the control API and remote page on 127.0.0.1:PORT (0: off)."),
+]
+ControlTokenOpt = Annotated[
+    str | None, typer.Option(help="The control API's token (default: settings, or a new one).")
+]
+
+
+def _stream_url(url: str | None) -> str | None:
+    if not url:
+        return None
+    from livedirector_desktop.recorder.stream_output import check_stream_url
+
+    check_stream_url(url)
+    return url
+
+
 def _record_path(record: Path | None) -> Path | None:
     from livedirector_desktop.core.errors import BadInputError
 
@@ -674,6 +699,10 @@ def live(
     captions: CaptionsOpt = None,
     library: LibraryOpt = None,
     chroma_url: ChromaOpt = None,
+    stream: StreamOpt = None,
+    virtual_camera: VirtualCameraOpt = False,
+    control_port: ControlPortOpt = None,
+    control_token: ControlTokenOpt = None,
 ) -> None:
     """The live session without a window: devices (or files) in, B-roll, recording out.
 
@@ -688,6 +717,7 @@ def live(
     from livedirector_desktop.pipeline.headless import run_headless
 
     record = _record_path(record)
+    stream = _stream_url(stream)
     settings = _settings()
     session, messages = build_live_session(
         SessionOptions(
@@ -728,7 +758,18 @@ def live(
         f"live: {cfg.width}x{cfg.height}@{cfg.fps:g} {cfg.layout}"
         f"{f', recording to {record}' if record else ''}; Ctrl-C stops"
     )
-    result = run_headless(session, record, quit_after, stop, say=err.print)
+    control = _start_control(session, settings, control_port, control_token, err)
+    try:
+        if virtual_camera:
+            device = session.start_virtual_camera(settings.studio.virtual_camera_device or None)
+            err.print(f"virtual camera: {device}")
+        result = run_headless(session, record, quit_after, stop, say=err.print, stream=stream)
+    except BaseException:
+        session.stop_virtual_camera()
+        raise
+    finally:
+        if control is not None:
+            control.stop()
     if result:
         print(f"saved {result['path']} ({result['duration_ms'] / 1000:.1f} s)")
         for path in result["sidecars"]:
@@ -740,6 +781,19 @@ def live(
     )
     if stats_json:
         write_atomic(stats_json, json.dumps(session_report(session, result), indent=2))
+
+
+def _start_control(session, settings, port: int | None, token: str | None, err):
+    """The control API when a port is given (option, else settings); None when off."""
+    port = settings.studio.control_port if port is None else port
+    if not port:
+        return None
+    from livedirector_desktop.control.server import ControlServer
+
+    server = ControlServer(session, port, token or settings.studio.control_token or None)
+    server.start()
+    err.print(f"control API: {server.url}\nremote page: {server.page_url}")
+    return server
 
 
 @app.command()
@@ -764,8 +818,12 @@ def studio(
     captions: CaptionsOpt = None,
     library: LibraryOpt = None,
     chroma_url: ChromaOpt = None,
+    stream: StreamOpt = None,
+    virtual_camera: VirtualCameraOpt = False,
+    control_port: ControlPortOpt = None,
+    control_token: ControlTokenOpt = None,
 ) -> None:
-    """Open the live studio: camera, microphone, live B-roll, recording."""
+    """Open the live studio: camera, microphone, live B-roll, recording, going live."""
     from livedirector_desktop.ui.app import StudioArgs, run_studio
 
     code = run_studio(
@@ -784,6 +842,10 @@ def studio(
             stats_json=stats_json,
             reasoner=reasoner,
             captions=captions,
+            stream=_stream_url(stream),
+            virtual_camera=virtual_camera,
+            control_port=control_port,
+            control_token=control_token,
         )
     )
     # Everything is saved and closed by now. Skip the interpreter's final garbage collection:

@@ -85,6 +85,12 @@ class StudioSettings:
     output_dir: str = ""  # default: <data dir>/recordings
     language: str = "en"
     captions: bool = False  # a caption line in the program (and so in the recording)
+    # Going live.
+    stream_url: str = ""  # rtmp://, rtmps:// or srt:// (the Stream button sends here)
+    stream_max_kbps: int = 0  # the encoder's bitrate cap; 0: by program size (720p: 4500)
+    virtual_camera_device: str = ""  # a pyvirtualcam device; "": the driver's default
+    control_port: int = 0  # the local control API (WebSocket + remote page); 0: off
+    control_token: str = ""  # the API's token; "": a new one each session (shown in the studio)
 
 
 @dataclass

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from livedirector_desktop.core.events import RecordingChanged, ShotChanged
+from livedirector_desktop.core.events import RecordingChanged, ShotChanged, StreamChanged
 from livedirector_desktop.core.types import Decision
 from livedirector_desktop.pipeline.live import LiveSession
 
@@ -29,6 +29,9 @@ def describe(event: Any, t0_ms: Callable[[], float]) -> str | None:
         return f"{event.at_ms / 1000:7.1f} s  cut to {event.asset_id or 'camera'} ({event.cause})"
     if isinstance(event, RecordingChanged):
         return f"{t0_ms() / 1000:7.1f} s  recording {event.state}: {event.path} {event.error}"
+    if isinstance(event, StreamChanged):
+        why = f": {event.error}" if event.state == "reconnecting" and event.error else ""
+        return f"{t0_ms() / 1000:7.1f} s  stream {event.state} {event.url}{why}"
     return None
 
 
@@ -38,12 +41,16 @@ def run_headless(
     quit_after_s: float | None = None,
     stop: threading.Event | None = None,
     say: Callable[[str], None] | None = None,
+    stream: str | None = None,
 ) -> dict[str, Any]:
-    """Start, run until told or done, stop cleanly; returns the recording's result ({})."""
+    """Start, run until told or done, stop cleanly; returns the recording's result ({}).
+
+    With `stream`, the program also goes to that RTMP/SRT URL (reconnecting if it drops).
+    """
     stop = stop or threading.Event()
     unsubscribe = []
     if say is not None:
-        for kind in (Decision, ShotChanged, RecordingChanged):
+        for kind in (Decision, ShotChanged, RecordingChanged, StreamChanged):
             unsubscribe.append(
                 session.hub.subscribe(
                     kind, lambda e: (line := describe(e, session.now_ms)) and say(line)
@@ -54,6 +61,8 @@ def run_headless(
     try:
         if record is not None:
             session.start_recording(record)
+        if stream:
+            session.start_stream(stream)
         started = time.monotonic()
         ended_at = None
         while not stop.wait(0.1):
