@@ -150,3 +150,46 @@ def test_virtual_camera_without_a_driver_says_what_to_install(short_talk, sample
         assert not session.virtual_camera and session.writer_backlog == 0
     finally:
         session.stop()
+
+
+def test_live_cli_streams_records_and_serves_the_control_api(short_talk, sample_library, tmp_path):
+    import subprocess as sp
+
+    from tests.support import session_cmd
+
+    talk, transcript, segments = short_talk
+    port = free_port()
+    received = tmp_path / "cli.flv"
+    listener = rtmp_listener(port, received)
+    time.sleep(0.5)
+    run = sp.run(
+        session_cmd(
+            "live", talk, transcript, sample_library.root, "--reasoner", "keyword",
+            "--resolution", "480p", "--record", str(tmp_path / "rec.mp4"),
+            "--stream", f"rtmp://127.0.0.1:{port}/live/key",
+            "--control-port", str(free_port()), "--control-token", "tok",
+        ),
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    listener.wait(20)
+    assert run.returncode == 0, run.stderr
+    assert (
+        "stream live rtmp://127.0.0.1" in run.stderr
+        and "remote page: http://127.0.0.1:" in run.stderr
+    )
+    got, rec = media(received), stream_info(tmp_path / "rec.mp4")
+    # The whole talk arrived (the stream starts a moment after the recording, at a keyframe;
+    # after the talk's file ends the session settles 1.5 s more: video only, no microphone).
+    assert got["codec"] == ("h264", "aac")
+    assert got["video_s"] >= segments[-1]["end"] - 1.0
+    assert got["audio_s"] >= segments[-1]["end"] - 1.0
+    assert rec["video_s"] - got["video_s"] < 1.5, (rec, got)
+    print(f"received {got}, recorded {rec['video_s']:.2f} s")
+
+    bad = sp.run(
+        session_cmd("live", talk, transcript, sample_library.root, "--virtual-camera"),
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    if not Path("/dev/video0").exists():
+        assert bad.returncode == 2 and "error: no virtual camera" in bad.stderr, bad.stderr
+        assert "v4l2loopback" in bad.stderr and "Traceback" not in bad.stderr
