@@ -43,7 +43,8 @@ class RecordingChanged:
 
 @dataclass(frozen=True)
 class StreamChanged:
-    """The stream's connection: "connecting", "live", "reconnecting" (error says why), "stopped"."""
+    """The stream's connection: "connecting", "live", "reconnecting" (error says why),
+    "stopped", or "failed" (retrying cannot help: error says why)."""
 
     state: str
     url: str  # without the stream key

@@ -5,7 +5,8 @@ returns at once; this output's own thread does all network I/O (connect, write, 
 a slow or vanished server never holds up the tick or the recording. When the server drops,
 the thread reconnects with backoff (0.5 s doubling to 8 s) and starts again at a fresh
 keyframe. State changes are reported through `on_state(state, error)`:
-"connecting", "live", "reconnecting", "stopped".
+"connecting", "live", "reconnecting", "stopped", or "failed" when retrying cannot help
+(SRT with an FFmpeg built without libsrt, as in PyAV's wheels).
 """
 
 from __future__ import annotations
@@ -170,6 +171,17 @@ class StreamOutput:
             try:
                 container, video, audio = self._connect()
             except Exception as exc:
+                if "Protocol not found" in str(exc):
+                    # Retrying cannot help: this FFmpeg build lacks the protocol.
+                    scheme = urlsplit(self.url).scheme
+                    self.error = (
+                        f"{scheme}:// is not supported by this FFmpeg build (PyAV's wheels have "
+                        "no libsrt): use rtmp:// or rtmps://, or install PyAV built against an "
+                        "FFmpeg with libsrt (pip install av --no-binary av)"
+                    )
+                    log.error("stream: %s", self.error)
+                    self._set_state("failed", self.error)
+                    return
                 self.error = f"cannot reach {redact(self.url)}: {_reason(exc)}"
                 log.warning("stream: %s", self.error)
             else:
