@@ -2,7 +2,9 @@
 1080p30 while recording; end of sentence to B-roll on screen (p50/p95) with the local LLM;
 CPU share of each thread. Headless `livedirector live` by default (bench/results/live.json);
 `--studio` runs the studio window under Xvfb/Mesa instead and adds the preview's paint rate
-(bench/results/studio.json).
+(bench/results/studio.json). `--stream` also streams the program to an ffmpeg RTMP listener on
+127.0.0.1 (one encode shared by the file and the stream) and checks what arrived
+(bench/results/live-stream.json).
 
     .venv/bin/python bench/bench_live.py
     xvfb-run -a -s "-screen 0 1920x1080x24" .venv/bin/python bench/bench_live.py --studio
@@ -27,22 +29,26 @@ sys.path.insert(0, str(ROOT))
 
 from livedirector_desktop.media.synthetic import speak, write_talk  # noqa: E402
 from tests.support import TALK, make_sample_library, session_cmd  # noqa: E402
+from tests.test_going_live import free_port, media, rtmp_listener  # noqa: E402
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", nargs="*", default=["720p", "1080p"])
     ap.add_argument("--studio", action="store_true", help="the studio window (needs a display)")
+    ap.add_argument("--stream", action="store_true", help="also stream to a loopback RTMP server")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
     view = "studio" if args.studio else "live"
-    out = args.out or ROOT / "bench" / "results" / f"{view}.json"
+    name_out = f"{view}-stream" if args.stream else view
+    out = args.out or ROOT / "bench" / "results" / f"{name_out}.json"
     if args.studio and not os.environ.get("DISPLAY"):
         sys.exit("run under xvfb-run (see the docstring)")
     report: dict = {
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
         "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "view": view,
+        "stream": args.stream,
         "runs": [],
     }
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -58,6 +64,14 @@ def main() -> None:
             w, h = sizes[name]
             talk = write_talk(tmp / f"talk-{name}.mp4", audio, 22050, width=w, height=h, fps=30)
             stats_path = tmp / f"stats-{name}.json"
+            stream_args: list[str] = []
+            listener = None
+            if args.stream:
+                port = free_port()
+                received = tmp / f"stream-{name}.flv"
+                listener = rtmp_listener(port, received)
+                time.sleep(0.5)
+                stream_args = ["--stream", f"rtmp://127.0.0.1:{port}/live/key"]
             started = time.perf_counter()
             proc = subprocess.run(
                 session_cmd(
@@ -75,6 +89,7 @@ def main() -> None:
                     f"{duration_s + 1:.1f}",
                     "--stats-json",
                     str(stats_path),
+                    *stream_args,
                 ),
                 stdout=subprocess.DEVNULL,
                 stderr=(tmp / "stderr.txt").open("w"),
@@ -112,6 +127,15 @@ def main() -> None:
                 "cpu_s_total": round(total_cpu, 1),
                 "wall_s": round(wall, 1),
             }
+            if listener is not None:
+                listener.wait(30)
+                got = media(received)
+                run["stream_received"] = {
+                    "video_s": round(got["video_s"], 2),
+                    "audio_s": round(got["audio_s"], 2),
+                    "frames": got["frames"],
+                    "codecs": list(got["codec"]),
+                }
             report["runs"].append(run)
             print(json.dumps(run), flush=True)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -717,6 +717,31 @@ CaptionsOpt = Annotated[
 ]
 
 
+StreamOpt = Annotated[
+    str | None,
+    typer.Option("--stream", help="Also send the program to rtmp://…, rtmps://… or srt://…."),
+]
+VirtualCameraOpt = Annotated[
+    bool, typer.Option("--virtual-camera", help="The program as a webcam for other apps.")
+]
+ControlPortOpt = Annotated[
+    int | None,
+    typer.Option(help="Serve the control API and remote page on 127.0.0.1:PORT (0: off)."),
+]
+ControlTokenOpt = Annotated[
+    str | None, typer.Option(help="The control API's token (default: settings, or a new one).")
+]
+
+
+def _stream_url(url: str | None) -> str | None:
+    if not url:
+        return None
+    from livedirector_desktop.recorder.stream_output import check_stream_url
+
+    check_stream_url(url)
+    return url
+
+
 def _record_path(record: Path | None) -> Path | None:
     from livedirector_desktop.core.errors import BadInputError
 
@@ -744,6 +769,10 @@ def live(
     captions: CaptionsOpt = None,
     library: LibraryOpt = None,
     chroma_url: ChromaOpt = None,
+    stream: StreamOpt = None,
+    virtual_camera: VirtualCameraOpt = False,
+    control_port: ControlPortOpt = None,
+    control_token: ControlTokenOpt = None,
 ) -> None:
     """The live session without a window: devices (or files) in, B-roll, recording out.
 
@@ -763,6 +792,7 @@ def live(
     from livedirector_desktop.pipeline.headless import run_headless
 
     record = _record_path(record)
+    stream = _stream_url(stream)
     settings = _settings()
     err = _console(stderr=True)
     # Recordings a crash cut off are finished before anything new is recorded.
@@ -808,7 +838,20 @@ def live(
     )
     store = _sessions_store(create=True) if record else None
     session_id = store.begin(record, session.config.layout) if store else None
-    result = run_headless(session, record, quit_after, stop, say=err.print, session_id=session_id)
+    control = _start_control(session, settings, control_port, control_token, err)
+    try:
+        if virtual_camera:
+            device = session.start_virtual_camera(settings.studio.virtual_camera_device or None)
+            err.print(f"virtual camera: {device}")
+        result = run_headless(
+            session, record, quit_after, stop, say=err.print, session_id=session_id, stream=stream
+        )
+    except BaseException:
+        session.stop_virtual_camera()
+        raise
+    finally:
+        if control is not None:
+            control.stop()
     if result and store is not None and session_id is not None:
         store.finish(session_id, result["duration_ms"], result["sentences"], result["clips_shown"])
     if result:
@@ -822,6 +865,19 @@ def live(
     )
     if stats_json:
         write_atomic(stats_json, json.dumps(session_report(session, result), indent=2))
+
+
+def _start_control(session, settings, port: int | None, token: str | None, err):
+    """The control API when a port is given (option, else settings); None when off."""
+    port = settings.studio.control_port if port is None else port
+    if not port:
+        return None
+    from livedirector_desktop.control.server import ControlServer
+
+    server = ControlServer(session, port, token or settings.studio.control_token or None)
+    server.start()
+    err.print(f"control API: {server.url}\nremote page: {server.page_url}")
+    return server
 
 
 @app.command()
@@ -846,8 +902,12 @@ def studio(
     captions: CaptionsOpt = None,
     library: LibraryOpt = None,
     chroma_url: ChromaOpt = None,
+    stream: StreamOpt = None,
+    virtual_camera: VirtualCameraOpt = False,
+    control_port: ControlPortOpt = None,
+    control_token: ControlTokenOpt = None,
 ) -> None:
-    """Open the live studio: camera, microphone, live B-roll, recording."""
+    """Open the live studio: camera, microphone, live B-roll, recording, going live."""
     from livedirector_desktop.ui.app import StudioArgs, run_studio
 
     code = run_studio(
@@ -866,6 +926,10 @@ def studio(
             stats_json=stats_json,
             reasoner=reasoner,
             captions=captions,
+            stream=_stream_url(stream),
+            virtual_camera=virtual_camera,
+            control_port=control_port,
+            control_token=control_token,
         )
     )
     # Everything is saved and closed by now. Skip the interpreter's final garbage collection:

@@ -34,7 +34,7 @@ LAYOUT_NAMES = ("pip", "fullscreen", "side-by-side")
 RESOLUTIONS = ("720p", "1080p")
 EMBEDDING_MODELS = ("minilm", "titan")
 
-GROUPS = ("devices", "director", "models", "cloud", "output")
+GROUPS = ("devices", "director", "models", "cloud", "output", "live")
 
 
 def _key(default: Any, group: str, help: str, **limits: Any) -> Any:
@@ -134,6 +134,16 @@ class StudioSettings(_Section):
     language: str = _key("en", "models", "Speech language (a Vosk model language)", min_length=2)
     captions: bool = _key(False, "output", "Burn a caption line into the program")
     caption_font: str = _key("", "output", "Caption font file (.ttf/.otf/.ttc; empty: found)")
+    # Going live.
+    stream_url: str = _key("", "live", "rtmp://, rtmps:// or srt:// URL the Stream button sends to")
+    stream_max_kbps: int = _key(
+        0, "live", "The encoder's bitrate cap (kb/s; 0: by program size)", ge=0, le=100_000
+    )
+    virtual_camera_device: str = _key("", "live", "A virtual camera device (empty: the default)")
+    control_port: int = _key(
+        0, "live", "Port of the local control API and remote page (0: off)", ge=0, le=65535
+    )
+    control_token: str = _key("", "live", "The control API's token (empty: a new one a session)")
 
 
 class Settings(_Section):

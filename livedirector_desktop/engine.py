@@ -159,6 +159,7 @@ def build_live_session(
         transition_ms=studio.transition_ms,
         captions=studio.captions if options.captions is None else options.captions,
         caption_font=studio.caption_font,
+        max_bitrate_kbps=studio.stream_max_kbps,
     )
     messages: list[str] = []
     library = open_library(settings, options.library, options.chroma_url)

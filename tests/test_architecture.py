@@ -21,6 +21,8 @@ ENGINE_MODULES = [
     "livedirector_desktop.media.sources",
     "livedirector_desktop.sessions.store",
     "livedirector_desktop.recorder.writer",
+    "livedirector_desktop.recorder.stream_output",
+    "livedirector_desktop.control.server",
 ]
 
 

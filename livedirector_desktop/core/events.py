@@ -42,8 +42,27 @@ class RecordingChanged:
 
 
 @dataclass(frozen=True)
+class StreamChanged:
+    """The stream's connection: "connecting", "live", "reconnecting" (error says why),
+    "stopped", or "failed" (retrying cannot help: error says why)."""
+
+    state: str
+    url: str  # without the stream key
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class VirtualCameraChanged:
+    """The virtual camera started ("started", device) or stopped, or could not ("failed")."""
+
+    state: str
+    device: str = ""
+    error: str = ""
+
+
+@dataclass(frozen=True)
 class StatsUpdated:
-    """Once a second: the session's frame, drop and latency counters."""
+    """Once a second: the session's frame, drop and latency counters (and the stream's)."""
 
     summary: dict[str, Any]
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from livedirector_desktop.core.events import RecordingChanged, ShotChanged
+from livedirector_desktop.core.events import RecordingChanged, ShotChanged, StreamChanged
 from livedirector_desktop.core.types import Decision
 from livedirector_desktop.pipeline.live import LiveSession
 
@@ -29,6 +29,9 @@ def describe(event: Any, t0_ms: Callable[[], float]) -> str | None:
         return f"{event.at_ms / 1000:7.1f} s  cut to {event.asset_id or 'camera'} ({event.cause})"
     if isinstance(event, RecordingChanged):
         return f"{t0_ms() / 1000:7.1f} s  recording {event.state}: {event.path} {event.error}"
+    if isinstance(event, StreamChanged):
+        why = f": {event.error}" if event.state == "reconnecting" and event.error else ""
+        return f"{t0_ms() / 1000:7.1f} s  stream {event.state} {event.url}{why}"
     return None
 
 
@@ -39,12 +42,16 @@ def run_headless(
     stop: threading.Event | None = None,
     say: Callable[[str], None] | None = None,
     session_id: int | None = None,
+    stream: str | None = None,
 ) -> dict[str, Any]:
-    """Start, run until told or done, stop cleanly; returns the recording's result ({})."""
+    """Start, run until told or done, stop cleanly; returns the recording's result ({}).
+
+    With `stream`, the program also goes to that RTMP/SRT URL (reconnecting if it drops).
+    """
     stop = stop or threading.Event()
     unsubscribe = []
     if say is not None:
-        for kind in (Decision, ShotChanged, RecordingChanged):
+        for kind in (Decision, ShotChanged, RecordingChanged, StreamChanged):
             unsubscribe.append(
                 session.hub.subscribe(
                     kind, lambda e: (line := describe(e, session.now_ms)) and say(line)
@@ -55,6 +62,8 @@ def run_headless(
     try:
         if record is not None:
             session.start_recording(record, session_id)
+        if stream:
+            session.start_stream(stream)
         started = time.monotonic()
         ended_at = None
         while not stop.wait(0.1):
@@ -63,6 +72,8 @@ def run_headless(
             if session.sources_ended:
                 if session.recording:
                     result = session.stop_recording()  # the recording ends with the files
+                if session.streaming:
+                    session.stop_stream()  # and so does the stream
                 ended_at = ended_at or time.monotonic()
                 if time.monotonic() - ended_at >= SETTLE_S:
                     break

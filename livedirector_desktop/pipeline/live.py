@@ -12,7 +12,10 @@ Threads, as OBS lays them out:
               waits on I/O: a cut it makes (a deferred choice coming due) uses a clip opened
               beforehand, and it skips a tick's cut rather than wait for a lock
   writer      draws the program with the CPU compositor and is the only thread that touches
-              the encoder (recorder/live_recording.py)
+              the encoder: one encode, whose packets go to every output (the recording
+              file, a stream) (recorder/program_encoder.py); it exists while an output does
+  stream      network I/O for a stream, behind a drop-oldest packet queue; reconnects
+  v-camera    hands composed pictures to a virtual camera driver (newest wins)
 Views (the studio, `live`, the control API) call the commands below and subscribe to the
 typed events of core/events.py; nothing outside writes the session's attributes.
 """
@@ -38,6 +41,8 @@ from livedirector_desktop.core.events import (
     RecordingChanged,
     ShotChanged,
     StatsUpdated,
+    StreamChanged,
+    VirtualCameraChanged,
 )
 from livedirector_desktop.core.stats import LiveStats
 from livedirector_desktop.core.types import AudioBlock, Decision, Frame, Outcome, TranscriptEvent
@@ -47,6 +52,9 @@ from livedirector_desktop.media.sources import AudioSource, VideoSource
 from livedirector_desktop.pipeline.clip_pool import ClipPool, Opener, Player, open_clip_player
 from livedirector_desktop.pipeline.live_config import LiveConfig, SessionState, camera_copy_path
 from livedirector_desktop.recorder.live_recording import LiveRecording
+from livedirector_desktop.recorder.program_encoder import ProgramEncoder
+from livedirector_desktop.recorder.stream_output import StreamOutput, check_stream_url, redact
+from livedirector_desktop.recorder.virtual_camera import VirtualCamera
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +106,13 @@ class LiveSession:
         self._due_ms = float("inf")  # when the shot on screen has had its time
         self._deferred: _Deferred | None = None
         self._recording: LiveRecording | None = None
-        self._camera_copy: LiveRecording | None = None  # the clean camera + mic, for conform
+        self._encoder: ProgramEncoder | None = None  # while any output (file, stream, v-cam)
+        # The clean camera + mic beside a recording, for conform: its own (fast) encode.
+        self._camera_encoder: ProgramEncoder | None = None
+        self._camera_copy: LiveRecording | None = None
+        self._stream: StreamOutput | None = None
+        self._vcam: VirtualCamera | None = None
+        self._outputs_lock = threading.Lock()  # starting and stopping outputs; never the tick
         self._rec_finals_from = 0
         self._mic_start_ns: int | None = None
         self.decisions: list[Decision] = []
@@ -139,6 +153,8 @@ class LiveSession:
                 source.stop()
         if self._recording is not None:
             self.stop_recording()
+        self.stop_stream()
+        self.stop_virtual_camera()
         self._stop.set()
         with self._sentence_ready:
             self._sentence_ready.notify_all()
@@ -169,9 +185,10 @@ class LiveSession:
             source.start(self._on_frame)
 
     def replace_mic(self, source: AudioSource | None) -> None:
-        """Switch microphones while running; not while recording (the file's audio format)."""
-        if self._recording is not None:
-            raise RuntimeError("stop recording before switching microphones")
+        """Switch microphones while running; not while recording or streaming (the encoder's
+        audio format)."""
+        if self._encoder is not None:
+            raise RuntimeError("stop recording and streaming before switching microphones")
         old, self.mic = self.mic, source
         if old is not None:
             old.stop()
@@ -248,7 +265,18 @@ class LiveSession:
             hold=controls.hold,
             vetoed=controls.vetoed,
             recording=str(rec.path) if rec is not None else None,
+            streaming=redact(self._stream.url) if self._stream is not None else None,
+            stream_state=self._stream.state if self._stream is not None else "off",
+            virtual_camera=self._vcam.device if self._vcam is not None else None,
         )
+
+    def summary(self) -> dict[str, Any]:
+        """The stats counters, and the stream's (bitrate, dropped frames, state) when on."""
+        summary = self.stats.summary()
+        stream = self._stream
+        if stream is not None:
+            summary["stream"] = stream.stats()
+        return summary
 
     # ------------------------------------------------------------------ capture callbacks
 
@@ -267,9 +295,9 @@ class LiveSession:
         self.level_dbfs = 20 * np.log10(max(rms, 1e-6))
         if self.recognizer is not None:
             self.recognizer.feed(block.samples, block.sample_rate_hz)
-        for rec in (self._recording, self._camera_copy):
-            if rec is not None:
-                rec.audio_q.put(block)
+        for encoder in (self._encoder, self._camera_encoder):
+            if encoder is not None:
+                encoder.audio_q.put(block)
 
     # ------------------------------------------------------------------ recognition -> director
 
@@ -307,7 +335,7 @@ class LiveSession:
             self.clips.close_retired()
             if time.monotonic() >= next_stats_s:
                 next_stats_s = time.monotonic() + 1.0
-                self.hub.publish(StatsUpdated(self.stats.summary()))
+                self.hub.publish(StatsUpdated(self.summary()))
             if event is None:
                 continue
             t0 = time.perf_counter()
@@ -496,9 +524,9 @@ class LiveSession:
             state, self.scene.layout_name, camera, broll, tick, self.caption_at(now_ms)
         )
         self.hub.publish(inputs)
-        for rec in (self._recording, self._camera_copy):
-            if rec is not None:
-                rec.video_q.put((inputs, tick_ns))
+        for encoder in (self._encoder, self._camera_encoder):
+            if encoder is not None:
+                encoder.video_q.put((inputs, tick_ns))
 
     def caption_at(self, now_ms: float) -> str:
         if not self.config.captions:
@@ -510,58 +538,161 @@ class LiveSession:
         current = self.scene.current.segment_index
         self.clips.retire_except({state.frm.segment_index, state.to.segment_index, current})
 
-    # ------------------------------------------------------------------ recording
+    # ------------------------------------------------------------------ outputs
 
     @property
     def writer_backlog(self) -> int:
-        """Frames waiting for the encoder (0 when not recording)."""
-        rec = self._recording
-        return len(rec.video_q) if rec is not None else 0
+        """Frames waiting for the encoder (0 when no output runs)."""
+        encoder = self._encoder
+        return len(encoder.video_q) if encoder is not None else 0
 
     @property
     def recording(self) -> bool:
         return self._recording is not None
 
+    @property
+    def streaming(self) -> bool:
+        return self._stream is not None
+
+    def _new_encoder(self, clean: bool = False) -> ProgramEncoder:
+        rate = self.mic.sample_rate_hz if self.mic else 48000
+        channels = min(self.mic.channels, 2) if self.mic else 1
+        encoder = ProgramEncoder(
+            self.config.width,
+            self.config.height,
+            self.config.fps,
+            now_ns(),
+            rate,
+            channels,
+            LiveStats() if clean else self.stats,
+            self.config.max_bitrate_kbps or None,
+            clean=clean,
+            caption_font=self.config.caption_font,
+        )
+        # Time zero is once the encoder is open (that takes a moment) and before any frame.
+        encoder.start_ns = now_ns()
+        return encoder
+
+    def _encoder_for_output(self, start_ns: int = 0) -> ProgramEncoder:
+        """The running encoder, or a new one (call with _outputs_lock held)."""
+        if self._encoder is None:
+            self._encoder = self._new_encoder()
+        return self._encoder
+
+    def _release_encoder(self) -> ProgramEncoder | None:
+        """Stop the encoder when no output needs it (call with _outputs_lock held); returns it
+        (closed: its last packets flushed into the outputs still attached) or None."""
+        encoder = self._encoder
+        if encoder is None or self._recording or self._stream or self._vcam:
+            return None
+        self._encoder = None
+        encoder.close()
+        return encoder
+
+    def start_stream(self, url: str) -> None:
+        """Send the program to an RTMP/RTMPS/SRT server, beside (or without) the recording.
+
+        A bad URL raises BadInputError; a server that cannot be reached is not an error but
+        a "reconnecting" state (StreamChanged), retried with backoff until stop_stream().
+        """
+        check_stream_url(url)
+        shown = redact(url)
+        with self._outputs_lock:
+            if self._stream is not None:
+                return
+            encoder = self._encoder_for_output()
+            self._stream = StreamOutput(
+                url,
+                encoder,
+                lambda state, error: self.hub.publish(StreamChanged(state, shown, error)),
+            )
+
+    def stop_stream(self) -> None:
+        with self._outputs_lock:
+            stream, self._stream = self._stream, None
+            if stream is None:
+                return
+            stream.close()
+            self._release_encoder()
+
+    @property
+    def virtual_camera(self) -> bool:
+        return self._vcam is not None
+
+    def start_virtual_camera(self, device: str | None = None) -> str:
+        """The program as a webcam for other apps; returns the device. Raises
+        LiveDirectorError saying what to install when there is no driver."""
+        with self._outputs_lock:
+            if self._vcam is not None:
+                return self._vcam.device
+            try:
+                cam = VirtualCamera(self.config.width, self.config.height, self.config.fps, device)
+            except Exception as exc:
+                self.hub.publish(VirtualCameraChanged("failed", device or "", str(exc)))
+                raise
+            self._vcam = cam
+            self._encoder_for_output().add_frame_sink(cam)
+        self.hub.publish(VirtualCameraChanged("started", cam.device))
+        return cam.device
+
+    def stop_virtual_camera(self) -> None:
+        with self._outputs_lock:
+            cam, self._vcam = self._vcam, None
+            if cam is None:
+                return
+            if self._encoder is not None:
+                self._encoder.remove_frame_sink(cam)
+            self._release_encoder()
+            cam.close()
+        self.hub.publish(VirtualCameraChanged("stopped", cam.device))
+
+    # ------------------------------------------------------------------ recording
+
     def start_recording(self, path: Path, session_id: int | None = None) -> None:
         """Record the program to `path` (an .mp4), and the clean camera beside it (unless
         config.record_camera is off); session_id: the row in the sessions store."""
-        if self._recording is not None:
-            return
-        rate = self.mic.sample_rate_hz if self.mic else 48000
-        channels = min(self.mic.channels, 2) if self.mic else 1
-        self._rec_finals_from = len(self.finals)
-        cfg, start_ns = self.config, now_ns()
-        rec = LiveRecording(
-            path, cfg.width, cfg.height, cfg.fps, start_ns, rate, channels, self.stats,
-            self.scene.layout_name, session_id, caption_font=cfg.caption_font,
-        )  # fmt: skip
-        copy = None
-        if cfg.record_camera:
-            copy = LiveRecording(
-                camera_copy_path(path), cfg.width, cfg.height, cfg.fps, start_ns, rate, channels,
-                self.stats, clean=True,
-            )  # fmt: skip
-        with self._cut_lock:
-            # Time zero of both files is now, once their encoders are open: opening them
-            # takes a moment, and no frame reaches them before this.
-            rec.start_ns = now_ns()
-            if copy is not None:
-                copy.start_ns = rec.start_ns
-            current = self.scene.current.asset_id
-            if current:
-                title, clip_path = self.clips.about(current)
-                rec.cut(0.0, current, 1.0, title=title, clip_path=clip_path)
-            self._recording, self._camera_copy = rec, copy
+        with self._outputs_lock:
+            if self._recording is not None:
+                return
+            self._rec_finals_from = len(self.finals)
+            encoder = self._encoder_for_output()
+            rec = LiveRecording(path, encoder, now_ns(), self.scene.layout_name, session_id)
+            copy = camera = None
+            if self.config.record_camera:
+                camera = self._new_encoder(clean=True)
+                copy = LiveRecording(camera_copy_path(path), camera, now_ns(), clean=True)
+            with self._cut_lock:
+                # Time zero of the files is now, with their encoders and files open.
+                rec.begin_at(now_ns())
+                if copy is not None:
+                    copy.begin_at(rec.start_ns)
+                current = self.scene.current.asset_id
+                if current:
+                    title, clip_path = self.clips.about(current)
+                    rec.cut(0.0, current, 1.0, title=title, clip_path=clip_path)
+                self._recording = rec
+                self._camera_copy, self._camera_encoder = copy, camera
+            encoder.add_sink(rec)
+            if camera is not None and copy is not None:
+                camera.add_sink(copy)
         self.hub.publish(RecordingChanged("started", str(path)))
 
     def stop_recording(self) -> dict[str, Any]:
         self._snapshot_cpu()  # before the writer's threads end
-        with self._cut_lock:
-            rec, self._recording = self._recording, None
-            copy, self._camera_copy = self._camera_copy, None
-        if rec is None:
-            return {}
-        end_ns = now_ns()
+        with self._outputs_lock:
+            with self._cut_lock:
+                rec, self._recording = self._recording, None
+                copy, self._camera_copy = self._camera_copy, None
+                camera, self._camera_encoder = self._camera_encoder, None
+            if rec is None:
+                return {}
+            end_ns = now_ns()
+            # Alone, the encoder stops and flushes its last frames into the file; shared
+            # with a stream, the file leaves it and the stream goes on.
+            if self._release_encoder() is None and self._encoder is not None:
+                self._encoder.remove_sink(rec)
+            if camera is not None:
+                camera.close()
         offset_ms = self._recording_offset_ms(rec)
         cues = [
             Cue(e.text, e.start_ms + offset_ms, e.end_ms + offset_ms, ())

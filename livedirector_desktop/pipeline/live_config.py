@@ -21,6 +21,7 @@ class LiveConfig:
     caption_hold_ms: float = 3_000.0  # a finished sentence stays up this long
     caption_font: str = ""  # a font file for burned-in captions (empty: the first found)
     record_camera: bool = True  # also record the clean camera + mic (OUT.camera.mp4) for conform
+    max_bitrate_kbps: int = 0  # the encoder's cap (streams need one); 0: by program size
 
     def __post_init__(self) -> None:
         if not (1 <= self.fps <= 120):
@@ -47,6 +48,9 @@ class SessionState:
     hold: bool
     vetoed: frozenset[str]
     recording: str | None  # the file being recorded, if any
+    streaming: str | None = None  # the stream's URL without its key, if streaming
+    stream_state: str = "off"  # connecting, live, reconnecting (or off)
+    virtual_camera: str | None = None  # the virtual camera device, if on
 
 
 def camera_copy_path(program: Path) -> Path:

@@ -1,94 +1,93 @@
-"""A live recording: the writer thread that owns the encoder, and what the file gets at the end.
+"""A live recording: the program's packets into a crash-safe MP4, and what the file gets at
+the end (captions, timeline, EDL).
 
-Two kinds: the program (what viewers see, with its sidecars and a journal for crash
-recovery) and the clean camera and microphone beside it (`OUT.camera.mp4`), from which
-`livedirector conform` re-renders a polished cut.
+Two kinds: the program (what viewers see, with its sidecars, a decision log for conform and
+a journal for crash recovery) and the clean camera and microphone beside it
+(`OUT.camera.mp4`, from its own encoder), from which `livedirector conform` re-renders.
 
-Program frames and microphone blocks arrive through bounded queues that drop the oldest
-(counted apart: video and audio). Each frame and each block is placed by its capture time,
-so whatever is dropped becomes a gap (a repeated frame, silence) and never shifts what comes
-after it: audio stays with its video for the whole recording.
+The packets come from the one program encoder (recorder/program_encoder.py), which a stream
+may share; the file counts time from the instant recording was asked for, so the sidecars and
+the picture agree however long the encoder has been running.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
-import time
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from livedirector_desktop.asr.transcript import Cue
-from livedirector_desktop.compositor.scene import ProgramInputs, SegmentLog, Shot
+from livedirector_desktop.compositor.scene import SegmentLog
+from livedirector_desktop.core.errors import LiveDirectorError
+from livedirector_desktop.core.files import partial_name
 from livedirector_desktop.core.queues import DropOldestQueue
-from livedirector_desktop.core.stats import LiveStats
-from livedirector_desktop.core.types import AudioBlock
 from livedirector_desktop.library.library import Library
+from livedirector_desktop.recorder.program_encoder import ProgramEncoder, Rebase
 
 log = logging.getLogger(__name__)
 
-VIDEO_TIME_BASE = Fraction(1, 90_000)
-CAMERA = Shot(None, -1)
-
 
 class LiveRecording:
+    """A packet sink writing fragmented MP4 under a temporary name (renamed when complete)."""
+
     def __init__(
         self,
         path: Path,
-        width: int,
-        height: int,
-        fps: float,
+        encoder: ProgramEncoder,
         start_ns: int,
-        audio_rate_hz: int,
-        audio_channels: int,
-        stats: LiveStats,
         layout_name: str = "pip",
         session_id: int | None = None,
         clean: bool = False,
-        caption_font: str = "",
     ) -> None:
-        from livedirector_desktop.compositor.cpu import CpuCompositor, black
+        import av
+
         from livedirector_desktop.recorder.journal import RecordingJournal
-        from livedirector_desktop.recorder.writer import Mp4Writer
 
-        self.path, self.start_ns, self.stats = Path(path), start_ns, stats
-        self.fps, self.clean = fps, clean
-        from livedirector_desktop.compositor.caption_font import find_font
-
-        font = find_font(caption_font)  # the setting's font, else the first found
-        self.caption_font = str(font) if font else ""
-        self.writer = Mp4Writer(
-            path,
-            width,
-            height,
-            Fraction(fps).limit_denominator(1001),
-            video_time_base=VIDEO_TIME_BASE,
-            audio_rate_hz=audio_rate_hz,
-            audio_layout="mono" if audio_channels == 1 else "stereo",
-            # Live, x264 shares two cores with capture, the LLM and the preview: superfast
-            # keeps up at 720p where veryfast fell behind; 1080p needs ultrafast.
-            preset="ultrafast" if height >= 1080 else "superfast",
+        self.path, self.start_ns, self.fps = Path(path), start_ns, encoder.fps
+        self.final_path = self.path
+        self.partial_path = partial_name(self.path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Fragments with the moov box up front and packets flushed as they are written: a
+        # killed process leaves a playable file (all but the last second or so).
+        self.container = av.open(
+            str(self.partial_path),
+            "w",
+            format="mp4",
+            options={
+                "movflags": "frag_keyframe+empty_moov+default_base_moof",
+                "flush_packets": "1",
+            },
         )
+        self.video = self.container.add_stream_from_template(encoder.video)
+        self.audio = self.container.add_stream_from_template(encoder.audio)
+        self.encoder = encoder
+        self.rebase = Rebase(encoder.audio_rate_hz, encoder.pts_at(start_ns))
+        self.segments = SegmentLog()  # what the program showed, in recording time
+        self.clean = clean
         # What a crash would otherwise lose: sentences and cuts, a line each, beside the file.
         self.journal = (
-            None if clean else RecordingJournal(path, width, height, fps, layout_name, session_id)
+            None
+            if clean
+            else RecordingJournal(
+                path, encoder.width, encoder.height, encoder.fps, layout_name, session_id
+            )
         )
+        self._journal_q: DropOldestQueue[tuple[str, tuple]] = DropOldestQueue(10_000)
         self.decisions: list[dict[str, Any]] = []  # each final sentence and what was decided
         self.controls: list[dict[str, Any]] = []  # the creator's takes, vetoes, holds, clears
-        self._journal_q: DropOldestQueue[tuple[str, tuple]] = DropOldestQueue(10_000)
-        self.audio_rate_hz, self.audio_channels = audio_rate_hz, audio_channels
-        self.compositor = CpuCompositor(width, height, "pip")
-        self.black = black(width, height)
-        self.video_q: DropOldestQueue[tuple[ProgramInputs, int]] = DropOldestQueue(int(fps * 2))
-        self.audio_q: DropOldestQueue[AudioBlock] = DropOldestQueue(500)
-        self.segments = SegmentLog()  # what the program showed, in recording time
-        self._next_sample = 0  # where the next audio sample belongs, counted from start_ns
-        self._last_pts = -1
-        self._thread = threading.Thread(target=self._run, name="writer", daemon=True)
-        self._thread.start()
+        self.video_packets = 0
+        self.error = ""
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def begin_at(self, start_ns: int) -> None:
+        """Time zero of the file (before any packet reaches it): the moment it was asked for,
+        once its encoder and file are open."""
+        self.start_ns = start_ns
+        self.rebase = Rebase(self.encoder.audio_rate_hz, self.encoder.pts_at(start_ns))
 
     def rel_ms(self, t_ns: int) -> float:
         """Recording time of a session clock instant."""
@@ -143,80 +142,39 @@ class LiveRecording:
                 name, args = item
                 getattr(self.journal, name)(*args)
 
-    # ------------------------------------------------------------------ the writer thread
-
-    def _write_audio(self, block: AudioBlock) -> None:
-        import av
-
-        samples = block.samples
-        if samples.shape[1] != self.audio_channels:
-            samples = np.repeat(samples.mean(axis=1, keepdims=True), self.audio_channels, axis=1)
-        # The sample index this block belongs at, by its capture time.
-        at = round((block.pts_ns - self.start_ns) * self.audio_rate_hz / 1e9)
-        slack = self.audio_rate_hz // 1000  # 1 ms: rounding, not a gap
-        if at > self._next_sample + slack:
-            gap = at - self._next_sample  # missing audio (a dropped block): silence
-            samples = np.concatenate([np.zeros((gap, self.audio_channels), np.float32), samples])
-            if self._next_sample > 0:
-                self.stats.audio_silence_ms += gap * 1000 / self.audio_rate_hz
-        elif at < self._next_sample - slack:
-            samples = samples[self._next_sample - at :]  # before the start, or overlapping
-        if not len(samples):
-            return
-        frame = av.AudioFrame.from_ndarray(
-            np.ascontiguousarray(samples.T, dtype=np.float32),
-            format="fltp",
-            layout="mono" if self.audio_channels == 1 else "stereo",
-        )
-        frame.sample_rate = self.audio_rate_hz
-        self.writer.write_audio_frame(frame)
-        self._next_sample += len(samples)
-
-    def _drain_audio(self) -> None:
-        while (block := self.audio_q.get(timeout_s=0)) is not None:
-            self._write_audio(block)
-
-    def _run(self) -> None:
-        while True:
-            item = self.video_q.get(timeout_s=0.05)
-            self._drain_audio()
+    def accept(self, kind: str, packet) -> None:
+        """On the writer thread: file I/O here is what the recording always did."""
+        if len(self._journal_q):
             self._drain_journal()
-            if item is None:
-                if self.video_q.closed and not len(self.video_q):
-                    self._drain_audio()
-                    self._drain_journal()
-                    return
-                continue
-            inputs, t_ns = item
-            pts = round((t_ns - self.start_ns) * 90_000 / 1e9)
-            if pts <= self._last_pts:
-                continue
-            self._last_pts = pts
-            t0 = time.perf_counter()
-            image = self.compose(inputs)
-            self.stats.stage_ms["compose"].append((time.perf_counter() - t0) * 1e3)
-            t0 = time.perf_counter()
-            self.writer.write_i420(image, pts)
-            self.stats.stage_ms["encode"].append((time.perf_counter() - t0) * 1e3)
-            self.stats.frames_recorded += 1
+        if self.error or not self.rebase.apply(kind, packet):
+            return
+        packet.stream = self.video if kind == "video" else self.audio
+        with self._lock:
+            if self._closed:
+                return
+            try:
+                self.container.mux(packet)
+                self.video_packets += kind == "video"
+            except Exception as exc:  # a full disk: stop writing, say so at the end
+                self.error = str(exc)
+                log.error("recording %s stopped writing: %s", self.final_path, exc)
 
-    def compose(self, inputs: ProgramInputs) -> np.ndarray:
-        """The program picture, by the CPU compositor, from the inputs the preview also got."""
-        from livedirector_desktop.compositor.cpu import draw_caption
-
-        self.compositor.layout_name = inputs.layout
-        cam = inputs.camera
-        if cam is None:
-            image, cw, ch = self.black, self.compositor.width, self.compositor.height
-        else:
-            image, cw, ch = cam.image, cam.width, cam.height
-        if self.clean:  # the camera alone, as it came (scaled to the program size)
-            return self.compositor.draw_shot(CAMERA, image, cw, ch, None)
-        program = self.compositor.draw(
-            inputs.state, image, cw, ch, lambda shot: inputs.broll.get(shot.segment_index)
-        )
-        w, h = self.compositor.width, self.compositor.height
-        return draw_caption(program, w, h, inputs.caption, self.caption_font)
+    def _close_file(self) -> Path:
+        with self._lock:
+            self._closed = True
+            try:
+                self.container.close()
+            except Exception as exc:
+                self.error = self.error or str(exc)
+        if self.error or not self.video_packets or not self.partial_path.exists():
+            self.partial_path.unlink(missing_ok=True)
+            if self.error:
+                raise LiveDirectorError(f"could not finish writing {self.final_path}: {self.error}")
+            raise LiveDirectorError(
+                f"nothing was written to {self.final_path}: it stopped before its first frame"
+            )
+        os.replace(self.partial_path, self.final_path)
+        return self.final_path
 
     # ------------------------------------------------------------------ the end
 
@@ -228,16 +186,13 @@ class LiveRecording:
         layout_name: str,
         transition_ms: float = 500.0,
     ) -> dict[str, Any]:
-        """Flush the encoder, give the file its name, write its sidecars; returns the result."""
+        """Close the file (detached from the encoder, or after its flush), name it, write its
+        sidecars; returns the result."""
         from livedirector_desktop.recorder.sidecars import write_sidecars
 
-        self.video_q.close()
-        self.audio_q.close()
-        self._thread.join(30)
-        self.stats.video_dropped += self.video_q.dropped
-        self.stats.audio_dropped += self.audio_q.dropped
+        self._drain_journal()
         try:
-            output = self.writer.close()
+            output = self._close_file()
         except Exception:
             if self.journal is not None:
                 self.journal.finish()  # nothing to recover: the file never started

@@ -21,6 +21,10 @@ class StudioArgs(SessionOptions):
     quit_after_s: float | None = None
     screenshot: Path | None = None
     stats_json: Path | None = None
+    stream: str | None = None  # start streaming here at once
+    virtual_camera: bool = False
+    control_port: int | None = None  # None: as in the settings (0 there: off)
+    control_token: str | None = None
 
 
 def run_studio(args: StudioArgs) -> int:
@@ -80,6 +84,17 @@ def run_studio(args: StudioArgs) -> int:
     recovered = recover_recordings(settings, [args.record.parent] if args.record else [])
     for line in recovered:
         print(line, file=sys.stderr)
+    control = None
+    port = studio.control_port if args.control_port is None else args.control_port
+    if port:
+        from livedirector_desktop.control.server import ControlServer
+
+        control = ControlServer(session, port, args.control_token or studio.control_token or None)
+        try:
+            control.start()
+        except LiveDirectorError as exc:
+            messages.append(str(exc))
+            control = None
     options = StudioOptions(
         record_path=args.record,
         quit_after_s=args.quit_after_s,
@@ -87,6 +102,7 @@ def run_studio(args: StudioArgs) -> int:
         messages=messages,
         notices=recovered,
         persist_settings=args.quit_after_s is None,
+        control=control,
     )
     window = StudioWindow(session, settings, SessionStore(data_dir() / "sessions.sqlite"), options)
     window.show()
@@ -97,9 +113,15 @@ def run_studio(args: StudioArgs) -> int:
     session.start()
     if args.record:
         window.start_record(args.record)
+    if args.stream:
+        window.start_stream(args.stream)
+    if args.virtual_camera:
+        window.vcam_button.setChecked(True)
     if args.quit_after_s is not None:
         QTimer.singleShot(int(args.quit_after_s * 1000), window.finish_and_quit)
     code = app.exec()
+    if control is not None:
+        control.stop()
     if args.stats_json:
         report = session_report(session, window.last_result)
         report.update(

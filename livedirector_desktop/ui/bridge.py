@@ -13,6 +13,8 @@ from livedirector_desktop.core.events import (
     RecordingChanged,
     ShotChanged,
     StatsUpdated,
+    StreamChanged,
+    VirtualCameraChanged,
 )
 from livedirector_desktop.core.types import Decision, TranscriptEvent
 
@@ -24,6 +26,8 @@ class EngineBridge(QObject):
     recording = Signal(object)  # RecordingChanged
     control = Signal(object)  # ControlChanged
     stats = Signal(object)  # StatsUpdated
+    stream = Signal(object)  # StreamChanged
+    virtual_camera = Signal(object)  # VirtualCameraChanged
     program_ready = Signal()
     progress = Signal(str, float, float)  # a long job's stage, done, total (from any thread)
 
@@ -39,6 +43,8 @@ class EngineBridge(QObject):
             hub.subscribe(RecordingChanged, self.recording.emit),
             hub.subscribe(ControlChanged, self.control.emit),
             hub.subscribe(StatsUpdated, self.stats.emit),
+            hub.subscribe(StreamChanged, self.stream.emit),
+            hub.subscribe(VirtualCameraChanged, self.virtual_camera.emit),
             hub.subscribe(ProgramInputs, self._on_program),
         ]
 

@@ -7,6 +7,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QSize, Qt, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
@@ -29,7 +30,14 @@ from PySide6.QtWidgets import (
 
 from livedirector_desktop.compositor.scene import LAYOUTS
 from livedirector_desktop.config import Settings, save_settings
-from livedirector_desktop.core.events import ControlChanged, RecordingChanged
+from livedirector_desktop.core.errors import LiveDirectorError
+from livedirector_desktop.core.events import (
+    ControlChanged,
+    RecordingChanged,
+    StatsUpdated,
+    StreamChanged,
+    VirtualCameraChanged,
+)
 from livedirector_desktop.core.files import partial_name
 from livedirector_desktop.core.types import Decision, TranscriptEvent
 from livedirector_desktop.pipeline.live import LiveSession
@@ -51,6 +59,7 @@ class StudioOptions:
     messages: list[str] = field(default_factory=list)  # e.g. "no camera found"
     notices: list[str] = field(default_factory=list)  # e.g. "recovered session-….mp4"
     persist_settings: bool = True
+    control: Any = None  # the running control API (its URLs are shown), if on
 
 
 class StudioWindow(QMainWindow):
@@ -87,6 +96,10 @@ class StudioWindow(QMainWindow):
         self.bridge.control.connect(self.on_control)
         self.bridge.progress.connect(self.on_progress)
         self.last_final_cut: Path | None = None
+        self.bridge.stream.connect(self.on_stream)
+        self.bridge.virtual_camera.connect(self.on_virtual_camera)
+        self.bridge.stats.connect(self.on_engine_stats)
+        self.stream_text = ""
         self.bridge.program_ready.connect(self.on_program)
         self.stats_timer = QTimer(self, interval=1000)
         self.stats_timer.timeout.connect(self.update_stats)
@@ -127,6 +140,13 @@ class StudioWindow(QMainWindow):
         self.captions_button.setCheckable(True)
         self.captions_button.setChecked(self.session.config.captions)
         self.captions_button.toggled.connect(self.set_captions)
+        self.stream_button = QPushButton("Stream")
+        self.stream_button.setCheckable(True)
+        self.stream_button.setToolTip("Send the program to the stream URL in the settings")
+        self.stream_button.clicked.connect(self.toggle_stream)
+        self.vcam_button = QPushButton("Virtual camera")
+        self.vcam_button.setCheckable(True)
+        self.vcam_button.toggled.connect(self.toggle_virtual_camera)
         self.devices_button = QPushButton("Devices…")
         self.devices_button.clicked.connect(self.open_devices)
         self.settings_button = QPushButton("Settings…")
@@ -140,6 +160,8 @@ class StudioWindow(QMainWindow):
             self.hold_button,
             self.clear_button,
             self.captions_button,
+            self.stream_button,
+            self.vcam_button,
             self.devices_button,
             self.settings_button,
             self.about_button,
@@ -208,6 +230,19 @@ class StudioWindow(QMainWindow):
         self.refresh_sessions()
         self.stats_label = QLabel()
         self.statusBar().addPermanentWidget(self.stats_label)
+        control = self.options.control
+        self.control_label = QLabel()
+        if control is not None:
+            # The token is the key to the studio: shown here, selectable, never logged.
+            self.control_label.setText(
+                f'Remote: <a href="{html.escape(control.page_url)}">{control.page_url}</a>'
+            )
+            self.control_label.setOpenExternalLinks(True)
+            self.control_label.setTextInteractionFlags(
+                Qt.TextInteractionFlag.TextBrowserInteraction
+            )
+            self.control_label.setToolTip(f"Control API: {control.url}")
+            self.statusBar().addPermanentWidget(self.control_label)
 
     def _shortcuts(self) -> None:
         for n in range(1, 10):
@@ -411,6 +446,77 @@ class StudioWindow(QMainWindow):
         # Flushing the encoder takes a moment: not on the GUI thread.
         self.background.run(self.session.stop_recording, done)
 
+    # ---------------------------------------------------------------- going live
+
+    def toggle_stream(self) -> None:
+        if self.session.streaming:
+            self.session.stop_stream()
+            return
+        url = self.settings.studio.stream_url
+        if not url:
+            self.stream_button.setChecked(False)
+            QMessageBox.information(
+                self,
+                "No stream URL",
+                "Set stream_url in the settings file (rtmp://HOST/APP/KEY, rtmps://… or "
+                "srt://HOST:PORT), or start the studio with --stream URL.",
+            )
+            return
+        self.start_stream(url)
+
+    def start_stream(self, url: str) -> None:
+        try:
+            self.session.start_stream(url)
+        except LiveDirectorError as exc:
+            self.stream_button.setChecked(False)
+            self.statusBar().showMessage(str(exc))
+            return
+        self.settings.studio.stream_url = url
+        self.stream_button.setChecked(True)
+
+    def on_stream(self, change: StreamChanged) -> None:
+        on = change.state != "stopped"
+        self.stream_button.blockSignals(True)
+        self.stream_button.setChecked(on)
+        self.stream_button.blockSignals(False)
+        colors = {"live": "#c0392b", "connecting": "#d68910", "reconnecting": "#d68910"}
+        self.stream_button.setText("Stream: " + change.state if on else "Stream")
+        style = f"color: white; background: {colors[change.state]};" if on else ""
+        self.stream_button.setStyleSheet(style if change.state in colors else "")
+        if change.state == "reconnecting" and change.error:
+            self.statusBar().showMessage(f"Stream {change.error}; reconnecting…")
+        if not on:
+            self.stream_text = ""
+
+    def on_engine_stats(self, stats: StatsUpdated) -> None:
+        stream = stats.summary.get("stream")
+        self.stream_text = (
+            f" · stream {stream['state']} {stream['bitrate_kbps']:.0f} kb/s, "
+            f"dropped {stream['dropped_frames']}"
+            if stream
+            else ""
+        )
+
+    def toggle_virtual_camera(self, on: bool) -> None:
+        if not on:
+            self.session.stop_virtual_camera()
+            return
+        device = self.settings.studio.virtual_camera_device or None
+
+        def done(result, error) -> None:
+            if error:
+                self.vcam_button.blockSignals(True)
+                self.vcam_button.setChecked(False)
+                self.vcam_button.blockSignals(False)
+                QMessageBox.warning(self, "No virtual camera", str(error))
+
+        # Opening a driver can take a moment: not on the GUI thread.
+        self.background.run(lambda: self.session.start_virtual_camera(device), done)
+
+    def on_virtual_camera(self, change: VirtualCameraChanged) -> None:
+        if change.state == "started":
+            self.statusBar().showMessage(f"Virtual camera on: {change.device}")
+
     def refresh_sessions(self) -> None:
         self.sessions_list.clear()
         for rec in self.sessions.list():
@@ -488,9 +594,10 @@ class StudioWindow(QMainWindow):
             f"{fps:.0f} fps · late {late:.1f}% · camera drops {stats.camera_overwritten} · "
             f"dropped video {stats.video_dropped} audio {stats.audio_dropped} · "
             f"preview paints {self.preview.paints} · "
-            f"director {director[-1]:.0f} ms"
+            f"director {director[-1]:.0f} ms{self.stream_text}"
             if director
             else f"{fps:.0f} fps · late {late:.1f}% · camera drops {stats.camera_overwritten}"
+            f"{self.stream_text}"
         )
 
     # ---------------------------------------------------------------- unattended runs

@@ -1,0 +1,1 @@
+"""The local control API (WebSocket + remote page); GUI-free."""
