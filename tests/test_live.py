@@ -102,8 +102,9 @@ def _slow(opener, delay_s: float, opened: list):
 
 
 def test_a_slow_clip_never_makes_the_tick_wait(sample_library, tmp_path):
-    """Two topical sentences close together: the second is deferred by the minimum time on
-    screen and comes on from the tick; opening each clip takes 0.8 s, and no tick waits."""
+    """A topical sentence and a short one right after it: the second clip is deferred by the
+    minimum time on screen and comes on from the tick; opening each clip takes 0.8 s, and no
+    tick waits."""
     from livedirector_desktop.core.events import ShotChanged
     from livedirector_desktop.media.synthetic import speak, write_talk
     from livedirector_desktop.pipeline.clip_pool import open_clip_player
@@ -111,10 +112,7 @@ def test_a_slow_clip_never_makes_the_tick_wait(sample_library, tmp_path):
     from livedirector_desktop.pipeline.live import LiveConfig, ProgramInputs
 
     audio, segments = speak(
-        [
-            "SpaceX just launched another Falcon rocket into orbit.",
-            "Every morning I make myself a double espresso.",
-        ],
+        ["SpaceX just launched another Falcon rocket into orbit.", "A double espresso."],
         gap_s=0.4,
         lead_s=0.3,
     )
@@ -481,13 +479,18 @@ def test_conform_starts_each_clip_with_its_sentence(short_talk, sample_library, 
     assert run.returncode == 0, run.stderr
     timeline = json.loads(final.with_suffix(".json").read_text())
     by_clip = {s["asset_id"]: s for s in timeline["segments"]}
+    live_timeline = json.loads(out.with_suffix(".json").read_text())
+    assert {d["text"] for d in live_timeline["decisions"]} >= {s["text"] for s in segments}
+    # Where each sentence is in the recording (it began a moment after the talk did).
+    said = {c["text"]: c["start_ms"] / 1000 for c in live_timeline["cues"]}
+    lag_s = segments[1]["start"] - said[segments[1]["text"]]
+    assert 0 <= lag_s < 1.0
     for sentence, clip in ((1, "rocket-launch"), (3, "coffee-pour")):
-        start_s = segments[sentence]["start"]
+        start_s = said[segments[sentence]["text"]]
+        assert abs(start_s + lag_s - segments[sentence]["start"]) < 0.05
         assert abs(by_clip[clip]["start_ms"] / 1000 - start_s) < 0.05
         assert is_speaker(final, start_s - 0.3)
         assert not is_speaker(final, start_s + 0.8)  # fully on within 0.8 s, fade included
-    live_timeline = json.loads(out.with_suffix(".json").read_text())
-    assert {d["text"] for d in live_timeline["decisions"]} >= {s["text"] for s in segments}
     assert out.exists()  # the live recording stays as it was
 
 

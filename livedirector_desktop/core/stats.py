@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-STAGES = ("compose", "encode", "director", "sentence_to_screen")
+# camera_age: how old the camera picture is when a tick shows it (capture to tick)
+STAGES = ("compose", "encode", "director", "sentence_to_screen", "camera_age")
 
 
 @dataclass

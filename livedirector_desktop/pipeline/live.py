@@ -510,8 +510,9 @@ class LiveSession:
         state = self.scene.state_at(now_ms)
         with self._lock:
             camera = self._camera_frame
-            if camera is not None:
+            if camera is not None and camera.seq != self._camera_taken_seq:
                 self._camera_taken_seq = camera.seq
+                self.stats.stage_ms["camera_age"].append((tick_ns - camera.pts_ns) / 1e6)
         broll = {}
         for shot in {state.frm, state.to}:
             if shot.asset_id is not None:
@@ -568,10 +569,20 @@ class LiveSession:
             self.config.max_bitrate_kbps or None,
             clean=clean,
             caption_font=self.config.caption_font,
+            audio_delay_ns=self._video_latency_ns(),
         )
         # Time zero is once the encoder is open (that takes a moment) and before any frame.
         encoder.start_ns = now_ns()
         return encoder
+
+    def _video_latency_ns(self) -> int:
+        """How late the picture is against the sound: a camera frame waits for the next tick
+        (half a period on average, more on a busy machine). The encoder delays the audio by
+        as much, so a clap and its sound stay together, as OBS's sync offset does by hand."""
+        ages = list(self.stats.stage_ms["camera_age"])
+        if len(ages) >= 10:
+            return int(float(np.median(ages)) * 1e6)
+        return int(0.5e9 / self.config.fps)
 
     def _encoder_for_output(self, start_ns: int = 0) -> ProgramEncoder:
         """The running encoder, or a new one (call with _outputs_lock held)."""

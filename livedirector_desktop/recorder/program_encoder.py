@@ -112,6 +112,7 @@ class ProgramEncoder:
         max_kbps: int | None = None,
         clean: bool = False,
         caption_font: str = "",
+        audio_delay_ns: int = 0,
     ) -> None:
         import av
         from av.codec.context import Flags
@@ -123,6 +124,7 @@ class ProgramEncoder:
         # clean: the camera alone, for the copy conform re-renders from (no B-roll, no
         # captions), at x264's fastest preset: it is a second encode on the same cores.
         self.clean = clean
+        self.audio_delay_ns = audio_delay_ns  # the picture's latency: sound waits as long
         font = find_font(caption_font)  # the setting's font, else the first found
         self.caption_font = str(font) if font else ""
         self.width, self.height = width, height
@@ -229,7 +231,7 @@ class ProgramEncoder:
         if samples.shape[1] != self.audio_channels:
             samples = np.repeat(samples.mean(axis=1, keepdims=True), self.audio_channels, axis=1)
         # The sample index this block belongs at, by its capture time.
-        at = round((block.pts_ns - self.start_ns) * self.audio_rate_hz / 1e9)
+        at = round((block.pts_ns + self.audio_delay_ns - self.start_ns) * self.audio_rate_hz / 1e9)
         slack = self.audio_rate_hz // 1000  # 1 ms: rounding, not a gap
         if at > self._next_sample + slack:
             gap = at - self._next_sample  # missing audio (a dropped block): silence
