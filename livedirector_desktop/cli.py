@@ -562,8 +562,15 @@ def render(
         Path | None,
         typer.Option(help="A timed transcript (.srt, .vtt, .json) instead of recognition."),
     ] = None,
-    asr_model: Annotated[Path | None, typer.Option(help="A Vosk model folder.")] = None,
-    language: Annotated[str, typer.Option(help="Speech language (picks the Vosk model).")] = "en",
+    asr: Annotated[
+        str | None, typer.Option(help="Speech recognizer: vosk or whisper (default: settings).")
+    ] = None,
+    asr_model: Annotated[
+        Path | None, typer.Option(help="A Vosk or faster-whisper model folder.")
+    ] = None,
+    language: Annotated[
+        str | None, typer.Option(help="Speech language, e.g. en, ko (default: settings).")
+    ] = None,
     resolution: Annotated[
         str | None, typer.Option(help="720p, 1080p or 2160p (default: as the input).")
     ] = None,
@@ -586,7 +593,13 @@ def render(
     opts = RenderOptions(layout=layout, transition_ms=transition_ms, resolution=resolution)
     cues = read_transcript(transcript) if transcript else None
     lib = _open_library(library, chroma_url)
-    recognizer = None if cues is not None else make_recognizer(settings, asr_model, language)
+    recognizer = (
+        None
+        if cues is not None
+        else make_recognizer(
+            settings, asr_model, language or settings.studio.language, asr, streaming=False
+        )
+    )
     director = make_director(settings, lib)
     labels = {"listen": "listening", "direct": "directing", "composite": "rendering"}
     with Progress(

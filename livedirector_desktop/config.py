@@ -84,6 +84,10 @@ class StudioSettings:
     output_dir: str = ""  # default: <data dir>/recordings
     language: str = "en"
     captions: bool = False  # a caption line in the program (and so in the recording)
+    asr: str = "vosk"  # speech recognizer: vosk | whisper
+    # A Whisper model name from `livedirector models list`, or a faster-whisper model folder.
+    whisper_model: str = "whisper-base"
+    whisper_threads: int = 2  # CPU threads for one Whisper decode
 
 
 @dataclass
@@ -119,6 +123,18 @@ class Settings:
         if env:
             return Path(env).expanduser()
         return Path(self.library_dir).expanduser() if self.library_dir else data_dir() / "library"
+
+
+ASR_CHOICES = ("vosk", "whisper")
+
+
+def check_asr(name: str, where: str = "asr") -> str:
+    """The recognizer name if known; BadInputError naming the choices otherwise."""
+    if name not in ASR_CHOICES:
+        raise BadInputError(
+            f"{where}: unknown speech recognizer {name!r}", f"use one of: {', '.join(ASR_CHOICES)}"
+        )
+    return name
 
 
 def _apply(obj: Any, values: dict[str, Any], where: str) -> None:
@@ -157,6 +173,9 @@ def load_settings(path: Path | None = None) -> Settings:
                 "fix the file, or delete it to go back to the defaults",
             ) from exc
         _apply(settings, data, str(path))
+        check_asr(settings.studio.asr, f"{path}: [studio] asr")
+        if settings.studio.whisper_threads < 1:
+            raise BadInputError(f"{path}: [studio] whisper_threads must be 1 or more")
     return settings
 
 
