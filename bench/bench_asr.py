@@ -12,7 +12,8 @@ since a Korean "word" (eojeol) carries its particles and one wrong syllable fail
 
 Modes:
 - whole talk: the render path (Whisper: faster-whisper over the whole talk with word
-  timestamps; Vosk: 200 ms chunks as fast as it goes). RTF = recognition time / audio.
+  timestamps; Vosk: 200 ms chunks as fast as it goes). RTF = recognition time / audio;
+  also CPU seconds per audio second, which other load on the machine disturbs less.
 - live: 100 ms blocks paced in real time through the RecognizerWorker thread, as from a
   microphone. Latency = wall time from the end of a sentence's voice (last sample above
   -50 dBFS) to the final that closes it. CPU = process CPU time / wall time (1.0 = one core).
@@ -104,15 +105,18 @@ def make_talk(sentences: list[str], voice: str) -> tuple[np.ndarray, list[float]
 
 def whole_talk(make, pcm: np.ndarray, reference: str, chunk: int = 3200) -> dict:
     rec = make()
-    started = time.perf_counter()
+    started, cpu0 = time.perf_counter(), time.process_time()
     events = []
     for i in range(0, len(pcm), chunk):
         events += rec.accept(pcm[i : i + chunk])
     events += rec.finish()
-    wall = time.perf_counter() - started
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu0
     text = " ".join(e.text for e in events if e.is_final)
+    audio_s = len(pcm) / 16000
     return {
-        "real_time_factor": round(wall / (len(pcm) / 16000), 3),
+        "real_time_factor": round(wall / audio_s, 3),
+        # CPU seconds per second of audio (all threads): less sensitive to other load.
+        "cpu_s_per_audio_s": round(cpu / audio_s, 3),
         **error_rates(reference, text),
         "text": text,
     }

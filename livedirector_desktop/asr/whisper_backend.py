@@ -193,6 +193,11 @@ class WhisperRecognizer:
             # Silence skipped by the VAD cannot be hallucinated over; long pauses split.
             vad_filter=True,
             vad_parameters={"min_silence_duration_ms": 500},
+            # The VAD has already said this is speech: an unsure window (an accent, a poor
+            # microphone) is kept rather than dropped as "no speech", 30 s at a time.
+            no_speech_threshold=None,
+            # One retry with sampling when greedy decoding loops, not five: bounded time.
+            temperature=(0.0, 0.4),
         )
         events = []
         for seg in segments:
