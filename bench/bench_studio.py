@@ -3,6 +3,11 @@
 local LLM; CPU share of each thread. Writes bench/results/studio.json.
 
     xvfb-run -a -s "-screen 0 1920x1080x24" .venv/bin/python bench/bench_studio.py
+    ... bench_studio.py --asr whisper --sizes 720p    # listening with Whisper, not a transcript
+
+By default the talk's timed transcript is replayed (recognition costs nothing); with
+--asr vosk|whisper the studio listens to the talk with that recognizer (set through a
+settings file), so its CPU cost and latency show up in the figures.
 """
 
 from __future__ import annotations
@@ -41,13 +46,19 @@ TALK = [
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", nargs="*", default=["720p", "1080p"])
-    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "studio.json")
+    ap.add_argument("--asr", choices=["replay", "vosk", "whisper"], default="replay")
+    ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
+    if args.out is None:
+        name = "studio.json" if args.asr == "replay" else f"studio-{args.asr}.json"
+        args.out = ROOT / "bench" / "results" / name
     if not os.environ.get("DISPLAY"):
         sys.exit("run under xvfb-run (see the docstring)")
     report: dict = {
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
         "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "load_avg_at_start": [round(x, 2) for x in os.getloadavg()],
+        "recognizer": args.asr,
         "runs": [],
     }
     cli = [sys.executable, "-m", "livedirector_desktop"]
@@ -65,6 +76,12 @@ def main() -> None:
         audio, segments = speak(TALK, gap_s=1.5)
         transcript = tmp / "talk.json"
         transcript.write_text(json.dumps({"segments": segments}))
+        listen = ["--transcript", str(transcript)]
+        if args.asr != "replay":
+            settings = tmp / "settings.toml"
+            settings.write_text(f'[studio]\nasr = "{args.asr}"\nlanguage = "en"\n')
+            os.environ["LIVEDIRECTOR_CONFIG"] = str(settings)
+            listen = []
         duration_s = len(audio) / 22050
         sizes = {"720p": (1280, 720), "1080p": (1920, 1080)}
         for name in args.sizes:
@@ -80,8 +97,7 @@ def main() -> None:
                     str(talk),
                     "--mic",
                     str(talk),
-                    "--transcript",
-                    str(transcript),
+                    *listen,
                     "--library",
                     str(tmp / "lib"),
                     "--resolution",
@@ -126,6 +142,7 @@ def main() -> None:
                     for k, v in sorted(cpu.items(), key=lambda kv: -kv[1])
                 },
                 "cpu_s_total": round(total_cpu, 1),
+                "cpu_cores_used": round(total_cpu / (duration_s + 1), 2),
                 "wall_s": round(wall, 1),
             }
             report["runs"].append(run)

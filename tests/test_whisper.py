@@ -286,3 +286,60 @@ def test_whisper_hears_korean(whisper_path):
         text = " ".join(e.text for e in events if e.is_final)
         assert any("\uac00" <= ch <= "\ud7a3" for ch in text), text
         print(f"whisper ko (streaming={streaming}): {text}")
+
+
+def _voiced(sentence: str) -> np.ndarray:
+    """espeak-ng speech of one sentence at 16 kHz int16, cut where its voice ends."""
+    audio, _ = speak([sentence], lead_s=0.0, gap_s=0.0)
+    loud = np.flatnonzero(np.abs(audio) > 10 ** (-50 / 20))
+    audio = audio[: loud[-1] + 1]
+    n = int(len(audio) * 16000 / 22050)
+    pcm = np.interp(np.arange(n) * 22050 / 16000, np.arange(len(audio)), audio)
+    return (np.clip(pcm, -1, 1) * 32767).astype(np.int16)
+
+
+def test_a_short_pause_does_not_end_the_utterance(whisper_path):
+    """A 200 ms pause starts the final's decode early, but speech resumes before 300 ms:
+    the early text is shown as a partial, and one final carries both halves."""
+    from livedirector_desktop.asr.whisper_backend import WhisperRecognizer
+
+    silence = np.zeros(int(0.2 * 16000), np.int16)
+    pcm = np.concatenate(
+        [
+            np.zeros(8000, np.int16),
+            _voiced("The rocket lifted off at dawn."),
+            silence,
+            _voiced("Then I made a cup of coffee."),
+            np.zeros(16000, np.int16),
+        ]
+    )
+    rec = WhisperRecognizer(whisper_path, language="en", streaming=True)
+    events = []
+    for i in range(0, len(pcm), 1600):
+        events += rec.accept(pcm[i : i + 1600])
+    tail = rec.finish()
+    finals = [e for e in events if e.is_final]
+    assert tail == [] and len(finals) == 1, [e.text for e in events]
+    assert "rocket" in finals[0].text.lower() and "coffee" in finals[0].text.lower()
+    first_half = [e for e in events if not e.is_final and "rocket" in e.text.lower()]
+    assert first_half and "coffee" not in first_half[0].text.lower()
+    assert rec.decodes["final"] == 2  # the early one (shown as a partial) and the last
+
+
+def test_energy_vad_follows_the_noise_floor():
+    from livedirector_desktop.asr.whisper_backend import EnergyVad, StreamOptions
+
+    vad = EnergyVad(StreamOptions())
+    rng = np.random.default_rng(0)
+    frame = vad.frame
+
+    def noise(level_dbfs: float) -> np.ndarray:
+        x = rng.standard_normal(frame) * 32768 * 10 ** (level_dbfs / 20)
+        return x.astype(np.int16)
+
+    # A steady room noise louder than the absolute minimum is learnt as the floor...
+    assert not any(vad.is_speech(noise(-40)) for _ in range(100))
+    # ...speech well above it is speech, and a quieter room after a loud one is followed.
+    assert all(vad.is_speech(noise(-15)) for _ in range(20))
+    assert not any(vad.is_speech(noise(-60)) for _ in range(20))
+    assert vad.is_speech(noise(-40))  # the floor came down with the room

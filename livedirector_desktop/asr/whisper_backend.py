@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +43,9 @@ class StreamOptions:
     end_silence_ms: float = 300.0  # quiet this long ends an utterance
     early_decode_ms: float = 100.0  # quiet this long starts decoding the final
     partial_every_ms: float = 700.0  # at most one partial decode per this much new audio
+    # ...and partials take at most this share of the audio's duration, measured on the last
+    # decodes: on a busy machine partials thin out before they delay finals or the video.
+    partial_duty: float = 0.3
     min_partial_audio_ms: float = 600.0  # no partial for the first words of an utterance
     max_utterance_ms: float = 20_000.0  # longer speech is cut (and finalised) here
     min_utterance_ms: float = 250.0  # shorter voiced blips (a cough, a click) are dropped
@@ -56,14 +60,16 @@ class StreamOptions:
 class EnergyVad:
     """Speech/silence per frame from the level against a tracked noise floor.
 
-    The floor follows the quietest frames at once and rises slowly (a few dB a second) so
-    that a room getting louder is followed but speech is not mistaken for the floor.
+    The floor starts at the first frame's level, follows quieter frames at once and rises
+    slowly (3 dB a second) so that a room getting louder is followed but speech is not
+    mistaken for the floor. A talker who starts speaking with the very first frame is heard
+    from their first pause on.
     """
 
     def __init__(self, opts: StreamOptions, rate_hz: int = TARGET_RATE_HZ) -> None:
         self.frame = int(rate_hz * opts.frame_ms / 1000)
         self.opts = opts
-        self.floor_db = -90.0
+        self.floor_db: float | None = None
         self._rise_db = 3.0 * opts.frame_ms / 1000  # per frame: 3 dB a second
 
     def level_dbfs(self, frame: np.ndarray) -> float:
@@ -72,6 +78,8 @@ class EnergyVad:
 
     def is_speech(self, frame: np.ndarray) -> bool:
         level = self.level_dbfs(frame)
+        if self.floor_db is None:
+            self.floor_db = level
         speech = level > max(self.floor_db + self.opts.threshold_db, self.opts.min_level_dbfs)
         self.floor_db = level if level < self.floor_db else self.floor_db + self._rise_db
         return speech
@@ -159,6 +167,7 @@ class WhisperRecognizer:
         self._partial = ""
         self._early: tuple[str, tuple] | None = None  # a final decoded during the pause
         self.decodes = {"partial": 0, "final": 0}  # counted, for benchmarks
+        self.decode_ms = 0.0  # a moving average of the wall time of one decode
 
     # ------------------------------------------------------------------ protocol
 
@@ -259,12 +268,15 @@ class WhisperRecognizer:
         if (
             self._utterance
             and self._silent_samples == 0
-            and self._since_decode >= opts.partial_every_ms * samples
+            and self._since_decode >= self._partial_interval_ms() * samples
             and self._voiced_samples >= opts.min_partial_audio_ms * samples
         ):
             self._since_decode = 0
             events += self._partial_event(self._decode(self._utterance_audio(), final=False)[0])
         return events
+
+    def _partial_interval_ms(self) -> float:
+        return max(self.opts.partial_every_ms, self.decode_ms / self.opts.partial_duty)
 
     def _begin(self, frame: np.ndarray) -> None:
         self._utterance = [*self._pre_roll, frame]
@@ -315,6 +327,16 @@ class WhisperRecognizer:
         self, audio: np.ndarray, final: bool
     ) -> tuple[str, tuple[tuple[str, float, float], ...]]:
         """One greedy decode of an utterance with a short encoder window; words if final."""
+        started = time.perf_counter()
+        try:
+            return self._decode_timed(audio, final)
+        finally:
+            took_ms = (time.perf_counter() - started) * 1000
+            self.decode_ms = took_ms if not self.decode_ms else 0.7 * self.decode_ms + 0.3 * took_ms
+
+    def _decode_timed(
+        self, audio: np.ndarray, final: bool
+    ) -> tuple[str, tuple[tuple[str, float, float], ...]]:
         model = self.model
         rate = TARGET_RATE_HZ
         padded = np.concatenate([audio, np.zeros(int(self.opts.pad_s * rate), np.float32)])
