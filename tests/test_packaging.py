@@ -106,7 +106,7 @@ def test_models_are_bundled_and_the_main_job_runs_headless(app, tmp_path):
     assert bundled["whisper-base"]["present"], "whisper-base not bundled"
     out = run(app, tmp_path, "render", str(talk), "-o", str(tmp_path / "w.mp4"), "--asr", "whisper")
     assert out.returncode == 0, out.stderr
-    assert "espresso" in (tmp_path / "w.srt").read_text().lower()
+    assert "every morning" in (tmp_path / "w.srt").read_text().lower()
 
 
 @pytest.mark.skipif(not os.environ.get("DISPLAY"), reason="needs a display (xvfb-run)")
