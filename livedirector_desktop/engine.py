@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 from livedirector_desktop import models
-from livedirector_desktop.config import Settings
+from livedirector_desktop.config import Settings, check_asr
 from livedirector_desktop.core.errors import BadInputError, LiveDirectorError
 from livedirector_desktop.director.director import Director
 from livedirector_desktop.director.reasoner import REGISTRY as REASONERS
@@ -89,7 +89,6 @@ def make_recognizer(
     False so Whisper hears the whole talk at once. `model_path` overrides the model.
     """
     from livedirector_desktop.asr.recognizer import REGISTRY as RECOGNIZERS
-    from livedirector_desktop.config import check_asr
 
     asr = check_asr(asr or settings.studio.asr)
     hint = "; or give a timed transcript with --transcript FILE (.srt, .vtt, .json)"

@@ -266,7 +266,8 @@ def test_streaming_whisper_live_partials_then_finals_to_broll(
         # A clip asked for but held back by the minimum time on screen still counts.
         shown[n] = decision.asset_id or decision.wanted_asset_id
     assert shown == TOPICAL, shown
-    print(f"end of sentence -> final (wall, ms): {[round(x) for x in latencies_ms]}")
+    # From the end of each sentence's espeak-ng audio, which trails ~0.35 s of silence.
+    print(f"sentence audio end -> final (wall, ms): {[round(x) for x in latencies_ms]}")
 
 
 def test_whisper_hears_korean(whisper_path):

@@ -46,6 +46,7 @@ class StreamOptions:
     # ...and partials take at most this share of the audio's duration, measured on the last
     # decodes: on a busy machine partials thin out before they delay finals or the video.
     partial_duty: float = 0.3
+    partial_max_interval_ms: float = 2000.0  # but a sentence of 2 s or more gets a partial
     min_partial_audio_ms: float = 600.0  # no partial for the first words of an utterance
     max_utterance_ms: float = 20_000.0  # longer speech is cut (and finalised) here
     min_utterance_ms: float = 250.0  # shorter voiced blips (a cough, a click) are dropped
@@ -276,7 +277,9 @@ class WhisperRecognizer:
         return events
 
     def _partial_interval_ms(self) -> float:
-        return max(self.opts.partial_every_ms, self.decode_ms / self.opts.partial_duty)
+        opts = self.opts
+        by_cost = min(self.decode_ms / opts.partial_duty, opts.partial_max_interval_ms)
+        return max(opts.partial_every_ms, by_cost)
 
     def _begin(self, frame: np.ndarray) -> None:
         self._utterance = [*self._pre_roll, frame]
