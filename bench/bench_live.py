@@ -37,10 +37,17 @@ def main() -> None:
     ap.add_argument("--sizes", nargs="*", default=["720p", "1080p"])
     ap.add_argument("--studio", action="store_true", help="the studio window (needs a display)")
     ap.add_argument("--stream", action="store_true", help="also stream to a loopback RTMP server")
+    ap.add_argument(
+        "--asr",
+        choices=["replay", "vosk", "whisper"],
+        default="replay",
+        help="replay the talk's timed transcript (free), or listen with a recognizer",
+    )
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
     view = "studio" if args.studio else "live"
     name_out = f"{view}-stream" if args.stream else view
+    name_out += "" if args.asr == "replay" else f"-{args.asr}"
     out = args.out or ROOT / "bench" / "results" / f"{name_out}.json"
     if args.studio and not os.environ.get("DISPLAY"):
         sys.exit("run under xvfb-run (see the docstring)")
@@ -49,6 +56,8 @@ def main() -> None:
         "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "view": view,
         "stream": args.stream,
+        "recognizer": args.asr,
+        "load_avg_at_start": [round(x, 2) for x in os.getloadavg()],
         "runs": [],
     }
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -56,8 +65,11 @@ def main() -> None:
         tmp = Path(tmp_name)
         library = make_sample_library(tmp)
         audio, segments = speak(TALK, gap_s=1.5)
-        transcript = tmp / "talk.json"
+        transcript: Path | None = tmp / "talk.json"
         transcript.write_text(json.dumps({"segments": segments}))
+        listen: list[str] = []
+        if args.asr != "replay":
+            transcript, listen = None, ["--asr", args.asr]
         duration_s = len(audio) / 22050
         sizes = {"720p": (1280, 720), "1080p": (1920, 1080)}
         for name in args.sizes:
@@ -90,6 +102,7 @@ def main() -> None:
                     "--stats-json",
                     str(stats_path),
                     *stream_args,
+                    *listen,
                 ),
                 stdout=subprocess.DEVNULL,
                 stderr=(tmp / "stderr.txt").open("w"),

@@ -589,8 +589,15 @@ def render(
         Path | None,
         typer.Option(help="A timed transcript (.srt, .vtt, .json) instead of recognition."),
     ] = None,
-    asr_model: Annotated[Path | None, typer.Option(help="A Vosk model folder.")] = None,
-    language: Annotated[str, typer.Option(help="Speech language (picks the Vosk model).")] = "en",
+    asr: Annotated[
+        str | None, typer.Option(help="Speech recognizer: vosk or whisper (default: settings).")
+    ] = None,
+    asr_model: Annotated[
+        Path | None, typer.Option(help="A Vosk or faster-whisper model folder.")
+    ] = None,
+    language: Annotated[
+        str | None, typer.Option(help="Speech language, e.g. en, ko (default: settings).")
+    ] = None,
     resolution: Annotated[
         str | None, typer.Option(help="720p, 1080p or 2160p (default: as the input).")
     ] = None,
@@ -611,7 +618,13 @@ def render(
     opts = RenderOptions(layout=layout, transition_ms=transition_ms, resolution=resolution)
     cues = read_transcript(transcript) if transcript else None
     lib = _open_library(library, chroma_url, create=False)
-    recognizer = None if cues is not None else make_recognizer(settings, asr_model, language)
+    recognizer = (
+        None
+        if cues is not None
+        else make_recognizer(
+            settings, asr_model, language or settings.studio.language, asr, streaming=False
+        )
+    )
     director = make_director(settings, lib)
     with _render_progress() as progress:
         result = run_render(
@@ -712,6 +725,12 @@ QuitAfterOpt = Annotated[
 ]
 StatsOpt = Annotated[Path | None, typer.Option(help="Write frame and latency stats on quit.")]
 ReasonerOpt = Annotated[str | None, typer.Option(help="llama, keyword or bedrock.")]
+AsrOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Speech recognizer: vosk or whisper (default: the settings').", metavar="ASR"
+    ),
+]
 CaptionsOpt = Annotated[
     bool | None, typer.Option("--captions/--no-captions", help="A caption line in the program.")
 ]
@@ -766,6 +785,7 @@ def live(
     quit_after: QuitAfterOpt = None,
     stats_json: StatsOpt = None,
     reasoner: ReasonerOpt = None,
+    asr: AsrOpt = None,
     captions: CaptionsOpt = None,
     library: LibraryOpt = None,
     chroma_url: ChromaOpt = None,
@@ -809,6 +829,7 @@ def live(
             resolution=resolution,
             fps=fps,
             reasoner=reasoner,
+            asr=asr,
             captions=captions,
         ),
         settings,
@@ -899,6 +920,7 @@ def studio(
     ] = None,
     stats_json: StatsOpt = None,
     reasoner: ReasonerOpt = None,
+    asr: AsrOpt = None,
     captions: CaptionsOpt = None,
     library: LibraryOpt = None,
     chroma_url: ChromaOpt = None,
@@ -925,6 +947,7 @@ def studio(
             screenshot=screenshot,
             stats_json=stats_json,
             reasoner=reasoner,
+            asr=asr,
             captions=captions,
             stream=_stream_url(stream),
             virtual_camera=virtual_camera,

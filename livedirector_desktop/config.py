@@ -133,6 +133,16 @@ class StudioSettings(_Section):
     output_dir: str = _key("", "output", "Recordings folder (empty: Videos/LiveDirector)")
     language: str = _key("en", "models", "Speech language (a Vosk model language)", min_length=2)
     captions: bool = _key(False, "output", "Burn a caption line into the program")
+    asr: Literal["vosk", "whisper"] = _key(
+        "vosk", "models", "Speech recognizer: vosk (light, streaming) or whisper (accurate)"
+    )
+    whisper_model: str = _key(
+        "whisper-base",
+        "models",
+        "A Whisper model name from `livedirector models list`, or a faster-whisper folder",
+        min_length=1,
+    )
+    whisper_threads: int = _key(2, "models", "CPU threads for one Whisper decode", ge=1, le=64)
     caption_font: str = _key("", "output", "Caption font file (.ttf/.otf/.ttc; empty: found)")
     # Going live.
     stream_url: str = _key("", "live", "rtmp://, rtmps:// or srt:// URL the Stream button sends to")
@@ -193,6 +203,18 @@ class Settings(_Section):
         if env:
             return Path(env).expanduser()
         return Path(self.library_dir).expanduser() if self.library_dir else data_dir() / "library"
+
+
+ASR_CHOICES = ("vosk", "whisper")
+
+
+def check_asr(name: str, where: str = "asr") -> str:
+    """The recognizer name if known; BadInputError naming the choices otherwise."""
+    if name not in ASR_CHOICES:
+        raise BadInputError(
+            f"{where}: unknown speech recognizer {name!r}", f"use one of: {', '.join(ASR_CHOICES)}"
+        )
+    return name
 
 
 SECTIONS: dict[str, type[_Section]] = {"director": DirectorSettings, "studio": StudioSettings}

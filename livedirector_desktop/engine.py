@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from livedirector_desktop.pipeline.live import LiveSession
 
 from livedirector_desktop import models
-from livedirector_desktop.config import Settings
+from livedirector_desktop.config import Settings, check_asr
 from livedirector_desktop.core.errors import BadInputError, LiveDirectorError
 from livedirector_desktop.director.director import Director
 from livedirector_desktop.director.reasoner import REGISTRY as REASONERS
@@ -93,21 +93,45 @@ def make_director(
     )
 
 
-def make_recognizer(settings: Settings, model_path: Path | None = None, language: str = "en"):
-    """Vosk with the model for the language (or the given model folder)."""
+def make_recognizer(
+    settings: Settings,
+    model_path: Path | None = None,
+    language: str = "en",
+    asr: str | None = None,
+    streaming: bool = True,
+):
+    """The speech recognizer of the settings (or `asr`: vosk | whisper) for the language.
+
+    `streaming` is for live input (partials, finals as each utterance ends); `render` passes
+    False so Whisper hears the whole talk at once. `model_path` overrides the model.
+    """
     from livedirector_desktop.asr.recognizer import REGISTRY as RECOGNIZERS
 
+    asr = check_asr(asr or settings.studio.asr)
+    hint = "; or give a timed transcript with --transcript FILE (.srt, .vtt, .json)"
+    if asr == "whisper":
+        try:
+            path = model_path or models.resolve_whisper(
+                settings.studio.whisper_model, settings.models_path
+            )
+        except models.ModelMissingError as exc:
+            exc.hint += hint
+            raise
+        return RECOGNIZERS["whisper"](
+            path, language=language, streaming=streaming, threads=settings.studio.whisper_threads
+        )
     if model_path is None:
         name = models.ASR_BY_LANGUAGE.get(language)
         if name is None:
             raise BadInputError(
                 f"no speech model known for language {language!r}",
-                f"use --asr-model PATH, or one of: {', '.join(models.ASR_BY_LANGUAGE)}",
+                f"use --asr-model PATH, --asr whisper, or one of: "
+                f"{', '.join(models.ASR_BY_LANGUAGE)}",
             )
         try:
             model_path = models.require(name, settings.models_path)
         except models.ModelMissingError as exc:
-            exc.hint += "; or give a timed transcript with --transcript FILE (.srt, .vtt, .json)"
+            exc.hint += hint
             raise
     return RECOGNIZERS["vosk"](model_path)
 
@@ -126,6 +150,7 @@ class SessionOptions:
     fps: int | None = None
     reasoner: str | None = None
     captions: bool | None = None
+    asr: str | None = None  # vosk | whisper (None: as in the settings)
 
 
 def build_live_session(
@@ -170,7 +195,7 @@ def build_live_session(
         recognizer = ReplayRecognizer.from_file(options.transcript)
     else:
         try:
-            recognizer = make_recognizer(settings, language=studio.language)
+            recognizer = make_recognizer(settings, language=studio.language, asr=options.asr)
         except models.ModelMissingError as exc:
             recognizer = None
             messages.append(f"No speech recognition: {exc.message}. {exc.hint}")

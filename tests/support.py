@@ -40,16 +40,17 @@ def livedirector(*args: str) -> list[str]:
     return [sys.executable, "-m", "livedirector_desktop", *args]
 
 
-def session_cmd(command: str, talk: Path, transcript: Path, library: Path, *extra: str):
-    """`livedirector live|studio` with a talk file as camera and microphone."""
+def session_cmd(command: str, talk: Path, transcript: Path | None, library: Path, *extra: str):
+    """`livedirector live|studio` with a talk file as camera and microphone (and its timed
+    transcript replayed, when given, instead of speech recognition)."""
+    listen = ["--transcript", str(transcript)] if transcript is not None else []
     return livedirector(
         command,
         "--camera",
         str(talk),
         "--mic",
         str(talk),
-        "--transcript",
-        str(transcript),
+        *listen,
         "--library",
         str(library),
         *extra,

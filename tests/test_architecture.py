@@ -56,7 +56,8 @@ def test_cli_import_does_not_load_heavy_libraries():
     code = """
 import sys
 import livedirector_desktop.cli
-heavy = [m for m in ('chromadb', 'llama_cpp', 'av', 'cv2', 'vosk', 'onnxruntime', 'PySide6')
+heavy = [m for m in ('chromadb', 'llama_cpp', 'av', 'cv2', 'vosk', 'onnxruntime', 'PySide6',
+            'faster_whisper', 'ctranslate2')
          if m in sys.modules]
 print(heavy)
 """

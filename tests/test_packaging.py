@@ -61,9 +61,9 @@ def test_version(app, tmp_path):
 
 def test_models_are_bundled_and_the_main_job_runs_headless(app, tmp_path):
     listed = json.loads(run(app, tmp_path, "models", "list", "--json").stdout)
-    rows = {m["name"]: m for m in listed["models"]}
-    assert rows["embeddings"]["present"] and rows["smollm2-135m"]["present"]
-    assert "_internal" in rows["embeddings"]["path"]  # from inside the bundle
+    bundled = {m["name"]: m for m in listed["models"]}
+    assert bundled["embeddings"]["present"] and bundled["smollm2-135m"]["present"]
+    assert "_internal" in bundled["embeddings"]["path"]  # from inside the bundle
     assert (
         run(
             app, tmp_path, "library", "samples", str(tmp_path / "clips"), "--seconds", "1"
@@ -101,6 +101,12 @@ def test_models_are_bundled_and_the_main_job_runs_headless(app, tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "final.mp4").stat().st_size > 10_000 and (tmp_path / "final.srt").exists()
+
+    # Whisper is bundled when its packages were installed at build time: it hears the talk.
+    assert bundled["whisper-base"]["present"], "whisper-base not bundled"
+    out = run(app, tmp_path, "render", str(talk), "-o", str(tmp_path / "w.mp4"), "--asr", "whisper")
+    assert out.returncode == 0, out.stderr
+    assert "every morning" in (tmp_path / "w.srt").read_text().lower()
 
 
 @pytest.mark.skipif(not os.environ.get("DISPLAY"), reason="needs a display (xvfb-run)")

@@ -40,13 +40,23 @@ def _vosk(model_path: Path, **kwargs) -> Recognizer:
     return VoskRecognizer(model_path, **kwargs)
 
 
+def _whisper(model_path: Path, **kwargs) -> Recognizer:
+    from livedirector_desktop.asr.whisper_backend import WhisperRecognizer
+
+    return WhisperRecognizer(model_path, **kwargs)
+
+
 def _replay(transcript_path: Path, **kwargs) -> Recognizer:
     from livedirector_desktop.asr.replay import ReplayRecognizer
 
     return ReplayRecognizer.from_file(transcript_path)
 
 
-REGISTRY: dict[str, Callable[..., Recognizer]] = {"vosk": _vosk, "replay": _replay}
+REGISTRY: dict[str, Callable[..., Recognizer]] = {
+    "vosk": _vosk,
+    "whisper": _whisper,
+    "replay": _replay,
+}
 
 _STOP = object()
 

@@ -1,0 +1,249 @@
+"""Speech recognition benchmark: word error rate, real-time factor and, live, end of speech
+-> final latency and CPU share of each recognizer on the same generated talks.
+
+    nice -n 5 .venv/bin/python bench/bench_asr.py [--quick]
+
+Talks are espeak-ng speech of realistic length (tens of seconds): English for Whisper (no
+English Vosk model can be downloaded here), Korean for both Vosk and Whisper. espeak-ng's
+voice is robotic, so the error rates are those of that voice, not of a person. Text is
+compared after lower-casing and dropping punctuation; numbers are not normalised (Whisper
+writing "6" for "six" counts as an error). Korean is also scored per character (CER),
+since a Korean "word" (eojeol) carries its particles and one wrong syllable fails it.
+
+Modes:
+- whole talk: the render path (Whisper: faster-whisper over the whole talk with word
+  timestamps; Vosk: 200 ms chunks as fast as it goes). RTF = recognition time / audio;
+  also CPU seconds per audio second, which other load on the machine disturbs less.
+- live: 100 ms blocks paced in real time through the RecognizerWorker thread, as from a
+  microphone. Latency = wall time from the end of a sentence's voice (last sample above
+  -50 dBFS) to the final that closes it. CPU = process CPU time / wall time (1.0 = one core).
+Writes bench/results/asr.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from livedirector_desktop import models  # noqa: E402
+from livedirector_desktop.asr.audio import Resampler  # noqa: E402
+from livedirector_desktop.asr.recognizer import RecognizerWorker  # noqa: E402
+from livedirector_desktop.media.synthetic import speak  # noqa: E402
+
+ENGLISH = [
+    "Hi everyone, welcome back to the channel.",
+    "Today I want to talk about my week.",
+    "On Monday I watched a rocket launch into space.",
+    "It lifted off just after sunrise and the sky was clear.",
+    "Every morning I make a cup of coffee before I start working.",
+    "This week I finally bought an electric car.",
+    "Charging it at home takes about six hours.",
+    "On Saturday we hiked up a mountain trail with some friends.",
+    "The view from the top was amazing.",
+    "My index fund went up again, so the stock market had a good week.",
+    "Thanks for watching, and see you next time.",
+]
+KOREAN = [
+    "안녕하세요. 오늘은 제 주말 이야기를 해 보겠습니다.",
+    "토요일 아침에 커피를 마시고 공원에 갔습니다.",
+    "공원에서 친구들과 함께 산책을 했습니다.",
+    "오후에는 바닷가에 가서 파도를 보았습니다.",
+    "저녁에는 가족과 함께 맛있는 음식을 만들었습니다.",
+    "일요일에는 산에 올라가서 사진을 찍었습니다.",
+    "요즘 주식 시장이 많이 올랐습니다.",
+    "다음 주에는 새 노트북으로 코딩을 할 예정입니다.",
+    "시청해 주셔서 감사합니다.",
+]
+
+
+def normalise(text: str) -> list[str]:
+    text = re.sub(r"[^\w\s']", " ", text.lower())
+    return text.replace("'", "").split()
+
+
+def edit_distance(ref: list, hyp: list) -> int:
+    row = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        prev, row[0] = row[0], i
+        for j, h in enumerate(hyp, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
+    return row[-1]
+
+
+def error_rates(reference: str, hypothesis: str) -> dict:
+    ref, hyp = normalise(reference), normalise(hypothesis)
+    out = {"wer": round(edit_distance(ref, hyp) / max(len(ref), 1), 3), "ref_words": len(ref)}
+    ref_chars, hyp_chars = list("".join(ref)), list("".join(hyp))
+    out["cer"] = round(edit_distance(ref_chars, hyp_chars) / max(len(ref_chars), 1), 3)
+    return out
+
+
+def make_talk(sentences: list[str], voice: str) -> tuple[np.ndarray, list[float]]:
+    """16 kHz int16 speech, and where each sentence's voice ends (s)."""
+    audio, segments = speak(sentences, voice=voice, gap_s=0.8)
+    rate = 22050
+    ends = []
+    for seg in segments:
+        a, b = int(seg["start"] * rate), int(seg["end"] * rate)
+        loud = np.flatnonzero(np.abs(audio[a:b]) > 10 ** (-50 / 20))
+        ends.append((a + (loud[-1] if len(loud) else b - a)) / rate)
+    r = Resampler()
+    return np.concatenate([r.push(audio, rate), r.flush()]), ends
+
+
+def whole_talk(make, pcm: np.ndarray, reference: str, chunk: int = 3200, repeat: int = 3) -> dict:
+    """The median of `repeat` runs (a fresh recognizer each, its loading not timed)."""
+    walls, cpus = [], []
+    for _ in range(repeat):
+        rec = make()
+        started, cpu0 = time.perf_counter(), time.process_time()
+        events = []
+        for i in range(0, len(pcm), chunk):
+            events += rec.accept(pcm[i : i + chunk])
+        events += rec.finish()
+        walls.append(time.perf_counter() - started)
+        cpus.append(time.process_time() - cpu0)
+    text = " ".join(e.text for e in events if e.is_final)
+    audio_s = len(pcm) / 16000
+    return {
+        "real_time_factor": round(float(np.median(walls)) / audio_s, 3),
+        "real_time_factor_runs": [round(w / audio_s, 3) for w in walls],
+        # CPU seconds per second of audio (all threads): less sensitive to other load.
+        "cpu_s_per_audio_s": round(float(np.median(cpus)) / audio_s, 3),
+        **error_rates(reference, text),
+        "text": text,
+    }
+
+
+def live(make, pcm: np.ndarray, reference: str, ends_s: list[float]) -> dict:
+    rec = make()
+    events: list[tuple[float, object]] = []
+    lock = threading.Lock()
+    started = time.perf_counter()
+
+    def on_event(event) -> None:
+        with lock:
+            events.append((time.perf_counter() - started, event))
+
+    cpu0 = time.process_time()
+    worker = RecognizerWorker(rec, on_event)
+    block = 1600
+    for i in range(0, len(pcm), block):
+        worker.feed(pcm[i : i + block], 16000)
+        time.sleep(max(0.0, (i + block) / 16000 - (time.perf_counter() - started)))
+    worker.close(60)
+    wall = time.perf_counter() - started
+    cpu = time.process_time() - cpu0
+    finals = [(at, e) for at, e in events if e.is_final]
+    partials = [(at, e) for at, e in events if not e.is_final]
+    # Each sentence is closed by the first final after its voice ends whose words reach
+    # into the last half second of it.
+    latencies = []
+    for end_s in ends_s:
+        closing = [at for at, e in finals if e.end_ms >= end_s * 1000 - 500 and at >= end_s]
+        if closing:
+            latencies.append((min(closing) - end_s) * 1000)
+    text = " ".join(e.text for _, e in finals)
+    return {
+        "end_of_speech_to_final_ms": {
+            "p50": round(float(np.percentile(latencies, 50)), 1) if latencies else None,
+            "p95": round(float(np.percentile(latencies, 95)), 1) if latencies else None,
+            "sentences_closed": f"{len(latencies)}/{len(ends_s)}",
+        },
+        "cpu_cores_used": round(cpu / wall, 3),
+        "partials": len(partials),
+        "finals": len(finals),
+        "dropped_blocks": worker.dropped_blocks,
+        "decodes": getattr(rec, "decodes", None),
+        **error_rates(reference, text),
+        "text": text,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="skip the 1-thread live run")
+    parser.add_argument("--only", default="", help="run only the runs whose name has this")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "asr.json")
+    args = parser.parse_args()
+
+    from livedirector_desktop.asr.vosk_backend import VoskRecognizer
+    from livedirector_desktop.asr.whisper_backend import WhisperRecognizer
+    from livedirector_desktop.config import load_settings
+
+    models_dir = load_settings().models_path
+    whisper = models.locate(models.get_spec("whisper-base"), models_dir)
+    if whisper is None:
+        sys.exit("whisper-base missing: livedirector models install whisper-base")
+    vosk_ko = models.locate(models.get_spec("vosk-ko"), models_dir)
+
+    en_pcm, en_ends = make_talk(ENGLISH, "en-us")
+    ko_pcm, ko_ends = make_talk(KOREAN, "ko")
+    en_ref, ko_ref = " ".join(ENGLISH), " ".join(KOREAN)
+
+    def whisper_make(language: str, streaming: bool, threads: int = 2):
+        return lambda: WhisperRecognizer(
+            whisper, language=language, streaming=streaming, threads=threads
+        )
+
+    results: dict = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "load_avg_at_start": [round(x, 2) for x in os.getloadavg()],
+        },
+        "talks": {
+            "english": {"voice": "espeak-ng en-us", "audio_s": round(len(en_pcm) / 16000, 1)},
+            "korean": {"voice": "espeak-ng ko", "audio_s": round(len(ko_pcm) / 16000, 1)},
+        },
+        "runs": {},
+    }
+    runs = results["runs"]
+
+    def run(name: str, fn) -> None:
+        if args.only not in name:
+            return
+        print(f"bench: {name} ...", flush=True)
+        runs[name] = fn()
+        summary = {k: v for k, v in runs[name].items() if k != "text"}
+        print(f"  {json.dumps(summary)}\n  text: {runs[name]['text'][:160]}", flush=True)
+
+    run("whisper-en/whole", lambda: whole_talk(whisper_make("en", False), en_pcm, en_ref))
+    run("whisper-ko/whole", lambda: whole_talk(whisper_make("ko", False), ko_pcm, ko_ref))
+    if vosk_ko is not None:
+        run(
+            "vosk-ko/whole",
+            lambda: whole_talk(lambda: VoskRecognizer(vosk_ko), ko_pcm, ko_ref, 3200),
+        )
+    run("whisper-en/live-2threads", lambda: live(whisper_make("en", True), en_pcm, en_ref, en_ends))
+    if not args.quick:
+        run(
+            "whisper-en/live-1thread",
+            lambda: live(whisper_make("en", True, 1), en_pcm, en_ref, en_ends),
+        )
+    run("whisper-ko/live-2threads", lambda: live(whisper_make("ko", True), ko_pcm, ko_ref, ko_ends))
+    if vosk_ko is not None:
+        run(
+            "vosk-ko/live",
+            lambda: live(lambda: VoskRecognizer(vosk_ko), ko_pcm, ko_ref, ko_ends),
+        )
+    results["machine"]["load_avg_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
