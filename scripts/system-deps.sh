@@ -18,6 +18,11 @@ PACKAGES=(
   libxcb-xfixes0 libfontconfig1 libdbus-1-3   # what Qt's xcb platform plugin loads
 )
 
+# Only the tests need these: a real browser for the remote control page.
+if [ "${1:-}" = "--test" ]; then
+  PACKAGES+=(chromium)
+fi
+
 if ! command -v dpkg >/dev/null 2>&1; then
   echo "system-deps: not a Debian-like system; install the equivalents of: ${PACKAGES[*]}" >&2
   exit 0
