@@ -374,7 +374,7 @@ CASES = [
     ),
     Case("settings not TOML", settings_file("studio = [\n"), says="is not valid TOML"),
     Case("settings unknown key", settings_file("colour = 'red'\n"), says="unknown setting"),
-    Case("settings wrong type", settings_file("llm_threads = 'two'\n"), says="must be int"),
+    Case("settings wrong type", settings_file("llm_threads = 'two'\n"), says="valid integer"),
     Case("GGUF truncated", llm_file(b"GGUF\x03\x00\x00\x00" + b"\x00" * 64), says="damaged"),
     Case("GGUF empty", llm_file(b""), says="is not a GGUF file"),
     Case("GGUF is text", llm_file(b"hello, I am not a model"), says="is not a GGUF file"),

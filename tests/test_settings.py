@@ -30,7 +30,7 @@ BAD = [
     ("llm_timeout_ms = -1\n", "llm_timeout_ms", "greater than 0"),
     ("bedrock_timeout_ms = 0\n", "bedrock_timeout_ms", "greater than 0"),
     ("[director]\ntop_k = 0\n", "director.top_k", "greater than or equal to 1"),
-    ('[studio]\nresolution = "4k"\n', "studio.resolution", "'720p' or '1080p'"),
+    ('[studio]\nresolution = "4k"\n', "studio.resolution", "'1080p' or '2160p'"),
     ('embedding_model = "bert"\n', "embedding_model", "'minilm' or 'titan'"),
     ("[studio]\nfps = 'fast'\n", "studio.fps", "valid integer"),
 ]

@@ -38,6 +38,27 @@ class TalkSource:
     duration_ms: float
 
 
+# The rates SMPTE timecode (and so an EDL) can express.
+TIMECODE_RATES = tuple(
+    Fraction(n, d)
+    for n, d in ((24000, 1001), (24, 1), (25, 1), (30000, 1001), (30, 1), (48000, 1001),
+                 (48, 1), (50, 1), (60000, 1001), (60, 1))
+)  # fmt: skip
+
+
+def edit_rate(fps: Fraction) -> Fraction:
+    """The timeline's rate for a video of `fps`: the rate itself when timecode can hold it,
+    else the lowest timecode rate that is a whole multiple of it (a 15 fps webcam: 30, each
+    frame two timecode frames), else the nearest (a live recording's uneven average)."""
+    fps = Fraction(fps)
+    if fps in TIMECODE_RATES:
+        return fps
+    for rate in TIMECODE_RATES:
+        if fps > 0 and (rate / fps).denominator == 1:
+            return rate
+    return min(TIMECODE_RATES, key=lambda r: abs(float(r) - float(fps)))
+
+
 def frames_at(ms: float, rate: Fraction) -> int:
     """The frame a time falls on at `rate`, counted exactly (no nominal-rate rounding)."""
     return round(Fraction(ms).limit_denominator(1_000_000) * rate / 1000)

@@ -18,6 +18,7 @@ from livedirector_desktop.recorder.edit_timeline import (
     EDIT_FORMATS,
     TalkSource,
     build_timeline,
+    edit_rate,
     write_string,
 )
 
@@ -106,7 +107,7 @@ def write_sidecars(
     assets = clip_info(library, segments)
     talk = TalkSource(source_name, str(meta.get("input") or video), duration_ms)
     timeline = build_timeline(
-        video.stem, talk, segments, assets, Fraction(fps), str(meta.get("layout") or "pip")
+        video.stem, talk, segments, assets, edit_rate(fps), str(meta.get("layout") or "pip")
     )
     written = [
         write_atomic(srt, to_srt(cues)),
