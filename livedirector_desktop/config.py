@@ -106,6 +106,14 @@ class DirectorSettings(_Section):
     )
     # A clip stays at least this long, and otherwise as long as its sentence (and the
     # sentences after it that ask for it) plus `tail_ms`: then back to the speaker.
+    # While a sentence is being spoken (partials), a clip goes up early only above this
+    # score and standing out by `early_gap`; the end of the sentence confirms or corrects it.
+    early_threshold: float = _key(
+        0.45, "director", "Score for a clip to go up while the sentence is spoken", ge=0, le=1
+    )
+    early_gap: float = _key(
+        0.10, "director", "How far an early clip must stand out from the rest", ge=0, le=1
+    )
     min_on_screen_ms: int = _key(
         2500, "director", "Shortest time a clip stays on screen (ms)", ge=0
     )

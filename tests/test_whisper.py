@@ -144,7 +144,8 @@ def test_asr_choice_is_checked(tmp_path, settings_session):
 
     path = tmp_path / "settings.toml"
     path.write_text('[studio]\nasr = "whisperx"\n')
-    with pytest.raises(BadInputError, match="studio.asr = 'whisperx'.*'vosk' or 'whisper'") as err:
+    expected = r"studio\.asr = 'whisperx'.*'vosk' or 'whisper'"
+    with pytest.raises(BadInputError, match=expected) as err:
         load_settings(path)
     assert str(path) in str(err.value)
     with pytest.raises(BadInputError, match="use one of: vosk, whisper"):

@@ -8,8 +8,16 @@ from typing import Any
 
 import numpy as np
 
-# camera_age: how old the camera picture is when a tick shows it (capture to tick)
-STAGES = ("compose", "encode", "director", "sentence_to_screen", "camera_age")
+# camera_age: how old the camera picture is when a tick shows it (capture to tick);
+# early_after_start: from a sentence's start to its clip going up early (while spoken)
+STAGES = (
+    "compose",
+    "encode",
+    "director",
+    "sentence_to_screen",
+    "camera_age",
+    "early_after_start",
+)
 
 
 @dataclass

@@ -68,9 +68,48 @@ class Director:
             log.warning("reasoner failed, falling back: %s", exc)
             return self.fallback.analyze(text), "fallback", f"llm failed: {exc}"
 
+    def decide_early(self, text: str, now_ms: float) -> Decision | None:
+        """A sentence still being spoken (a partial): a clip on strong evidence, else None.
+
+        Cheap by design (it runs on growing partials): the words so far rank the clips (no
+        LLM query), and the bar is stricter than at the end of the sentence. It never raises.
+        """
+        started = time.perf_counter()
+        text = " ".join(str(text).split())
+        if not text or is_filler(text):
+            return None
+        try:
+            candidates = retrieve(self.library, text, "", self.settings.top_k, 0.0)
+        except Exception as exc:  # a broken store must not stop the show
+            log.error("retrieval failed: %s", exc)
+            return None
+        with self._lock:
+            choice = self.policy.early(candidates, now_ms)
+        if choice is None:
+            return None
+        total = (time.perf_counter() - started) * 1e3
+        return Decision(
+            text=text,
+            query="",
+            asset_id=choice.asset_id,
+            confidence=choice.confidence,
+            candidates=candidates,
+            path="early",
+            reason=choice.reason,
+            latency_ms={"total": total},
+            at_ms=now_ms,
+            outcome=Outcome.SHOW,
+        )
+
     def decide(
-        self, text: str, now_ms: float | None = None, context: Sequence[str] = ()
+        self,
+        text: str,
+        now_ms: float | None = None,
+        context: Sequence[str] = (),
+        early: str | None = None,
     ) -> Decision:
+        """The clip for a final sentence. `early`: the clip this sentence put up while it was
+        spoken; the whole sentence confirms it, or replaces it now (at most one change)."""
         started = time.perf_counter()
         now_ms = time.monotonic() * 1e3 if now_ms is None else now_ms
         latency: dict[str, float] = {}
@@ -95,6 +134,9 @@ class Director:
             latency["retrieval"] = (time.perf_counter() - t0) * 1e3
         with self._lock:
             choice = self.policy.decide(candidates, analysis.is_filler, now_ms)
+            if early and choice.deferred and self.policy.state.on_screen == early:
+                score = next((c.score for c in candidates if c.asset_id == choice.wanted), 0.0)
+                choice = self.policy.correct(choice.wanted, score, now_ms)
             held = self.policy.state.hold and not self.policy.state.pinned
         latency["total"] = (time.perf_counter() - started) * 1e3
         reason = f"{choice.reason}; {why}" if why else choice.reason

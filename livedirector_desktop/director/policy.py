@@ -107,6 +107,34 @@ class Policy:
             want = Choice(None, 0.0, "best match was just shown")
         return self._show(want.asset_id, want.confidence, want.reason, now_ms)
 
+    def early(self, candidates: list[Candidate], now_ms: float) -> Choice | None:
+        """While a sentence is still being spoken: a clip only on strong evidence (a stricter
+        bar than at its end), and only where the timing rules allow a change now."""
+        st, s = self.state, self.settings
+        if st.pinned or st.hold:
+            return None
+        allowed = [c for c in candidates if c.asset_id not in st.vetoed]
+        if not allowed:
+            return None
+        best = allowed[0]
+        if best.score < s.early_threshold or stands_out(allowed) < s.early_gap:
+            return None
+        if best.asset_id == st.on_screen:
+            return Choice(best.asset_id, best.score, "the talk stays on it")
+        if st.on_screen and now_ms - st.on_screen_since_ms < s.min_on_screen_ms:
+            return None
+        if now_ms - st.last_change_ms < s.cooldown_ms:
+            return None
+        if now_ms - st.last_shown_ms.get(best.asset_id, float("-inf")) < s.no_repeat_within_ms:
+            return None
+        return self._show(best.asset_id, best.score, "strong match while speaking", now_ms)
+
+    def correct(self, asset_id: str | None, confidence: float, now_ms: float) -> Choice:
+        """At the end of a sentence whose clip went up early: what the whole sentence asks for
+        replaces it now (the timing rules held for the early clip do not hold it)."""
+        reason = "corrected at the end of the sentence" if asset_id else "taken down: no match"
+        return self._show(asset_id, confidence, reason, now_ms)
+
     def ended(self, now_ms: float) -> None:
         """The clip on screen had its sentence's time and left in a pause: back to the camera
         without a change of subject, so no cooldown starts."""

@@ -47,6 +47,7 @@ from livedirector_desktop.core.events import (
 from livedirector_desktop.core.stats import LiveStats
 from livedirector_desktop.core.types import AudioBlock, Decision, Frame, Outcome, TranscriptEvent
 from livedirector_desktop.director.director import Director
+from livedirector_desktop.director.filler import content_words
 from livedirector_desktop.library.library import Library
 from livedirector_desktop.media.sources import AudioSource, VideoSource
 from livedirector_desktop.pipeline.clip_pool import ClipPool, Opener, Player, open_clip_player
@@ -102,6 +103,11 @@ class LiveSession:
         self._cut_lock = threading.Lock()  # cuts: held only for cheap state changes, never I/O
         self._stop = threading.Event()
         self._pending_sentence: TranscriptEvent | None = None
+        self._pending_partial: TranscriptEvent | None = None
+        # The sentence being spoken: how many content words its last judged partial had,
+        # and the clip it put up early (None: none yet).
+        self._partial_words = 0
+        self._early: str | None = None
         self._sentence_ready = threading.Condition()
         self._due_ms = float("inf")  # when the shot on screen has had its time
         self._deferred: _Deferred | None = None
@@ -313,7 +319,15 @@ class LiveSession:
         self._caption = (event.text, self.now_ms(), event.is_final)
         self.hub.publish(event)
         if not event.is_final:
+            # Judged again only when the sentence gained content words, not on every partial.
+            words = len(content_words(event.text))
+            if words > self._partial_words:
+                self._partial_words = words
+                with self._sentence_ready:
+                    self._pending_partial = event
+                    self._sentence_ready.notify()
             return
+        self._partial_words = 0
         self.finals.append(event)
         rec = self._recording
         if rec is not None:
@@ -328,18 +342,28 @@ class LiveSession:
         next_stats_s = time.monotonic() + 1.0
         while not self._stop.is_set():
             with self._sentence_ready:
-                if self._pending_sentence is None and not self._stop.is_set():
+                if (
+                    self._pending_sentence is None
+                    and self._pending_partial is None
+                    and not self._stop.is_set()
+                ):
                     self._sentence_ready.wait(0.2)
                 event, self._pending_sentence = self._pending_sentence, None
+                partial, self._pending_partial = self._pending_partial, None
             # Housekeeping on this thread, where waiting is allowed.
             self.clips.close_retired()
             if time.monotonic() >= next_stats_s:
                 next_stats_s = time.monotonic() + 1.0
                 self.hub.publish(StatsUpdated(self.summary()))
             if event is None:
+                if partial is not None:
+                    self._hear_partial(partial)
                 continue
             t0 = time.perf_counter()
-            decision = self.director.decide(event.text, now_ms=self.now_ms(), context=history[-2:])
+            early, self._early = self._early, None
+            decision = self.director.decide(
+                event.text, now_ms=self.now_ms(), context=history[-2:], early=early
+            )
             history.append(event.text)
             self.stats.stage_ms["director"].append((time.perf_counter() - t0) * 1e3)
             self.decisions.append(decision)
@@ -350,6 +374,27 @@ class LiveSession:
                 rec.note_decision(at, event.start_ms + offset, event.end_ms + offset, decision)
             self.hub.publish(decision)
             self._apply(decision, event)
+
+    def _hear_partial(self, event: TranscriptEvent) -> None:
+        """A sentence still being spoken: a clip goes up now on strong evidence, once per
+        sentence (its end confirms, keeps or corrects it)."""
+        if self._early is not None:
+            return  # one early change a sentence: no flapping
+        decision = self.director.decide_early(event.text, self.now_ms())
+        if decision is None or not decision.asset_id:
+            return
+        if decision.asset_id == self.scene.current.asset_id:
+            with self._cut_lock:
+                self._due_ms = float("inf")  # the talk stays on it: held until the sentence ends
+            return
+        self._early = decision.asset_id
+        self.hub.publish(decision)
+        self._cut_to(decision.asset_id, "early", decision, event.text)
+        with self._cut_lock:
+            self._due_ms = float("inf")  # it stays while the sentence goes on
+        if event.start_ms > 0:  # recognizers that time their partials
+            said_start = self._audio_ms_to_session_ms(event.start_ms)
+            self.stats.stage_ms["early_after_start"].append(self.now_ms() - said_start)
 
     def _apply(self, decision: Decision, event: TranscriptEvent) -> None:
         if decision.outcome is Outcome.KEEP:
@@ -366,10 +411,13 @@ class LiveSession:
             self.stats.stage_ms["sentence_to_screen"].append(self.now_ms() - said_end)
 
     def _follow_sentence(self, said_end_ms: float) -> None:
-        """The clip on screen stays while its sentence lasts, plus a short tail."""
+        """The clip on screen stays while its sentence lasts, plus a short tail (and at
+        least its minimum time on screen)."""
         settings, since = self.director.settings, self.scene.since_ms
         with self._cut_lock:
-            due = max(self._due_ms, said_end_ms + settings.tail_ms)
+            due = max(since + settings.min_on_screen_ms, said_end_ms + settings.tail_ms)
+            if self._due_ms != float("inf"):
+                due = max(due, self._due_ms)
             self._due_ms = min(due, since + self.config.max_on_screen_ms)
 
     def _defer(self, decision: Decision, event: TranscriptEvent) -> None:

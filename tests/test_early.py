@@ -1,0 +1,108 @@
+"""The right moment: a clip goes up while its sentence is spoken (on strong evidence), the
+end of the sentence confirms, keeps or corrects it, and it leaves when the talk moves on."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from livedirector_desktop.config import DirectorSettings
+from livedirector_desktop.core.types import Candidate, Outcome
+from livedirector_desktop.director.policy import Policy
+from livedirector_desktop.media.synthetic import BACKDROP_BGR
+from tests.support import frame_at
+
+STRONG = [Candidate("rocket", "Rocket", 0.62), Candidate("coffee", "Coffee", 0.21)]
+WEAK = [Candidate("rocket", "Rocket", 0.33), Candidate("coffee", "Coffee", 0.21)]
+
+
+def test_early_needs_strong_evidence_and_the_timing_rules():
+    policy = Policy(DirectorSettings(min_on_screen_ms=2500, cooldown_ms=0))
+    assert policy.early(WEAK, 0) is None  # would pass at the end of a sentence, not early
+    shown = policy.early(STRONG, 0)
+    assert shown is not None and shown.asset_id == "rocket"
+    assert policy.state.on_screen == "rocket"
+    # The same clip again: it stays (no change); another clip within the minimum: no.
+    assert policy.early(STRONG, 500).reason == "the talk stays on it"
+    coffee = [Candidate("coffee", "Coffee", 0.7), Candidate("rocket", "Rocket", 0.2)]
+    assert policy.early(coffee, 1000) is None
+    policy.veto("coffee")
+    assert policy.early(coffee, 5000) is None
+    policy.pin("rocket")
+    assert policy.early(STRONG, 6000) is None  # the creator's choice stands
+
+
+def test_the_end_of_the_sentence_confirms_or_corrects_an_early_clip(sample_library):
+    from livedirector_desktop.director.director import Director
+    from livedirector_desktop.director.reasoner import KeywordReasoner
+
+    director = Director(sample_library, KeywordReasoner())
+    early = director.decide_early("SpaceX just launched another Falcon rocket", 1000)
+    assert early is not None and early.asset_id == "rocket-launch" and early.path == "early"
+    assert director.decide_early("So the other day I was", 1000) is None
+    assert director.decide_early("Um, okay, so", 1000) is None
+
+    confirmed = director.decide(
+        "SpaceX just launched another Falcon rocket into orbit.", 3000, early="rocket-launch"
+    )
+    assert confirmed.asset_id == "rocket-launch" and confirmed.outcome is Outcome.SHOW
+
+    # Corrected at once, although the early clip has been up for less than its minimum.
+    director.reset()
+    director.decide_early("SpaceX just launched another Falcon rocket", 1000)
+    corrected = director.decide(
+        "Every morning I make myself a double espresso.", 1500, early="rocket-launch"
+    )
+    assert (corrected.asset_id, corrected.outcome) == ("coffee-pour", Outcome.SHOW)
+    assert "corrected" in corrected.reason
+
+    # Taken down when the whole sentence asks for nothing.
+    director.reset()
+    director.decide_early("SpaceX just launched another Falcon rocket", 1000)
+    down = director.decide("Um, okay, so, yeah.", 1500, early="rocket-launch")
+    assert (down.asset_id, down.outcome) == (None, Outcome.CAMERA)
+
+
+def test_live_puts_the_clip_up_while_its_sentence_is_spoken(short_talk, sample_library, tmp_path):
+    from livedirector_desktop.asr.replay import ReplayRecognizer
+    from livedirector_desktop.core.events import ShotChanged
+    from livedirector_desktop.director.director import Director
+    from livedirector_desktop.director.reasoner import KeywordReasoner
+    from livedirector_desktop.media.sources import FileAudioSource, FileVideoSource
+    from livedirector_desktop.pipeline.headless import run_headless
+    from livedirector_desktop.pipeline.live import LiveConfig, LiveSession
+
+    talk, transcript, segments = short_talk
+    session = LiveSession(
+        sample_library,
+        Director(sample_library, KeywordReasoner()),
+        ReplayRecognizer.from_file(transcript),
+        FileVideoSource(talk),
+        FileAudioSource(talk),
+        LiveConfig(width=640, height=360),
+    )
+    shots: list[ShotChanged] = []
+    session.hub.subscribe(ShotChanged, shots.append)
+    out = tmp_path / "early.mp4"
+    run_headless(session, record=out)
+
+    rocket = next(s for s in shots if s.asset_id == "rocket-launch")
+    assert rocket.cause == "early"
+    timeline = json.loads(out.with_suffix(".json").read_text())
+    said = {c["text"]: (c["start_ms"], c["end_ms"]) for c in timeline["cues"]}
+    start_ms, end_ms = said[segments[1]["text"]]
+    segment = next(s for s in timeline["segments"] if s["asset_id"] == "rocket-launch")
+    # Up while the sentence is spoken, and fully on screen (fade included) before it ends.
+    assert start_ms < segment["start_ms"] < end_ms - 600
+    img = frame_at(out, (end_ms - 50) / 1000)
+    corner = np.median(img[:60, :60].reshape(-1, 3), axis=0)
+    assert np.abs(corner - np.array(BACKDROP_BGR)).max() > 30
+    # And gone again during the filler that follows ("Um, okay, so, yeah.").
+    filler_start, filler_end = said[segments[2]["text"]]
+    assert segment["end_ms"] <= filler_start + 1000
+    img = frame_at(out, (filler_end - 100) / 1000)
+    corner = np.median(img[:60, :60].reshape(-1, 3), axis=0)
+    assert np.abs(corner - np.array(BACKDROP_BGR)).max() < 15
+    decisions = {d["text"]: d for d in timeline["decisions"]}
+    assert decisions[segments[1]["text"]]["decision"]["asset_id"] == "rocket-launch"
