@@ -59,6 +59,9 @@ from livedirector_desktop.recorder.virtual_camera import VirtualCamera
 
 log = logging.getLogger(__name__)
 
+# A clip of an earlier sentence gives way to the next sentence once up this long.
+LATE_CLIP_MIN_MS = 1200
+
 __all__ = ["LiveConfig", "LiveSession", "ProgramInputs", "SessionState"]
 
 
@@ -108,6 +111,7 @@ class LiveSession:
         # and the clip it put up early (None: none yet).
         self._partial_words = 0
         self._early: str | None = None
+        self._speaking = False  # a sentence has begun (partials) and not yet ended (final)
         self._sentence_ready = threading.Condition()
         self._due_ms = float("inf")  # when the shot on screen has had its time
         self._deferred: _Deferred | None = None
@@ -319,6 +323,9 @@ class LiveSession:
         self._caption = (event.text, self.now_ms(), event.is_final)
         self.hub.publish(event)
         if not event.is_final:
+            if not self._speaking:
+                self._speaking = True
+                self._next_sentence_began()
             # Judged again only when the sentence gained content words, not on every partial.
             words = len(content_words(event.text))
             if words > self._partial_words:
@@ -327,7 +334,7 @@ class LiveSession:
                     self._pending_partial = event
                     self._sentence_ready.notify()
             return
-        self._partial_words = 0
+        self._partial_words, self._speaking = 0, False
         self.finals.append(event)
         rec = self._recording
         if rec is not None:
@@ -374,6 +381,19 @@ class LiveSession:
                 rec.note_decision(at, event.start_ms + offset, event.end_ms + offset, decision)
             self.hub.publish(decision)
             self._apply(decision, event)
+
+    def _next_sentence_began(self) -> None:
+        """The speaker started a new sentence while a clip of an earlier one is up: it goes
+        once it has been up a short while, unless the new sentence turns out to be about it
+        too (then an early decision keeps it)."""
+        if self.scene.current.asset_id is None or self._early is not None:
+            return
+        settings = self.director.settings
+        short_ms = min(settings.min_on_screen_ms, LATE_CLIP_MIN_MS)
+        with self._cut_lock:
+            if self._due_ms != float("inf") or self._deferred is None:
+                due = max(self.now_ms(), self.scene.since_ms + short_ms)
+                self._due_ms = min(self._due_ms, due)
 
     def _hear_partial(self, event: TranscriptEvent) -> None:
         """A sentence still being spoken: a clip goes up now on strong evidence, once per
