@@ -67,6 +67,16 @@ class DirectorSettings:
     min_gap: float = 0.08
     # Weight of the LLM's visual query against the sentence itself in a clip's score.
     query_weight: float = 0.3
+    # The relevance judgment (director/judge.py): how much the sentence raises the local
+    # LLM's odds of describing its B-roll with the best clip's title (nats, vs a neutral
+    # sentence) must reach `judge_threshold`. Only clips past the score gate are judged.
+    judge: bool = True
+    judge_threshold: float = 3.5
+    judge_timeout_ms: int = 1000
+    # Without a judgment (no LLM, or it failed), the score alone must reach these: stricter,
+    # since the score cannot tell a word's other meanings apart.
+    fallback_threshold: float = 0.35
+    fallback_min_gap: float = 0.12
     min_on_screen_ms: int = 4000
     cooldown_ms: int = 1500
     no_repeat_within_ms: int = 20000

@@ -11,7 +11,7 @@ import pytest
 from livedirector_desktop.config import DirectorSettings
 from livedirector_desktop.core.types import Candidate
 from livedirector_desktop.director.director import Director
-from livedirector_desktop.director.filler import is_filler
+from livedirector_desktop.director.filler import content_words, is_filler
 from livedirector_desktop.director.policy import Policy
 from livedirector_desktop.director.reasoner import KeywordReasoner, ReasonerError
 
@@ -23,16 +23,47 @@ def cands(*pairs: tuple[str, float]) -> list[Candidate]:
 
 
 STRONG = cands(("rocket", 0.6), ("plane", 0.3), ("car", 0.2))
+WEAK = cands(("rocket", 0.3), ("plane", 0.22), ("car", 0.2))
 OTHER = cands(("coffee", 0.55), ("bread", 0.3), ("farm", 0.2))
+
+
+def approve(candidate: Candidate) -> float:
+    """A judge that finds every clip relevant: the score gate alone is under test."""
+    return 10.0
 
 
 def test_threshold_and_standing_out():
     policy = Policy(DirectorSettings(threshold=0.25, threshold_low=0.15, min_gap=0.08))
-    assert policy.wanted(STRONG, False).asset_id == "rocket"
-    assert policy.wanted(cands(("a", 0.2), ("b", 0.19), ("c", 0.18)), False).asset_id is None
-    assert policy.wanted(cands(("a", 0.2), ("b", 0.09), ("c", 0.08)), False).asset_id == "a"
-    assert policy.wanted(cands(("a", 0.1)), False).asset_id is None
-    assert policy.wanted(STRONG, True).reason.startswith("filler")
+    ok = approve
+    assert policy.wanted(STRONG, False, ok).asset_id == "rocket"
+    assert policy.wanted(cands(("a", 0.2), ("b", 0.19), ("c", 0.18)), False, ok).asset_id is None
+    assert policy.wanted(cands(("a", 0.2), ("b", 0.09), ("c", 0.08)), False, ok).asset_id == "a"
+    assert policy.wanted(cands(("a", 0.1)), False, ok).asset_id is None
+    assert policy.wanted(STRONG, True, ok).reason.startswith("filler")
+
+
+def test_judge_decides_past_the_score_gate_and_strict_gate_without_it():
+    policy = Policy(DirectorSettings(judge_threshold=3.0, fallback_threshold=0.35))
+    asked = []
+
+    def judge(value):
+        def call(candidate):
+            asked.append(candidate.asset_id)
+            return value
+
+        return call
+
+    assert policy.wanted(STRONG, False, judge(5.0)).asset_id == "rocket"
+    refused = policy.wanted(STRONG, False, judge(1.0))
+    assert refused.asset_id is None and "off-topic" in refused.reason
+    # Below the score gate the judge is not even asked (it costs an LLM call).
+    asked.clear()
+    assert policy.wanted(cands(("a", 0.1), ("b", 0.09)), False, judge(9.0)).asset_id is None
+    assert asked == []
+    # No judgment (no LLM, or it failed): the score alone, with the stricter bar.
+    assert policy.wanted(STRONG, False, judge(None)).asset_id == "rocket"
+    assert policy.wanted(WEAK, False, judge(None)).asset_id is None
+    assert policy.wanted(WEAK, False, judge(4.0)).asset_id == "rocket"
 
 
 def test_min_time_on_screen_cooldown_and_no_repeat():
@@ -66,7 +97,7 @@ def test_pin_veto_hold_win_over_the_director():
     assert policy.decide([], True, 10).asset_id == "coffee"  # even over filler
     policy.pin(None)
     policy.veto("rocket")
-    assert policy.decide(STRONG, False, 20).asset_id == "plane"  # the best one not vetoed
+    assert policy.decide(STRONG, False, 20, approve).asset_id == "plane"  # best not vetoed
     assert policy.decide(cands(("rocket", 0.9), ("tank", 0.5)), False, 30).asset_id == "tank"
     policy.veto("rocket", False)
     policy.set_hold(True)
@@ -100,6 +131,20 @@ def test_filler_rules():
         "We should talk about interest rates.",
     ]:
         assert not is_filler(text), text
+
+
+def test_non_latin_text_is_not_filler_but_emoji_and_greetings_are():
+    for text in [
+        "스페이스X가 또 로켓을 궤도로 발사했습니다.",  # Korean: SpaceX launched a rocket
+        "פאנלים סולאריים על הגג חוסכים חשמל.",  # Hebrew: rooftop solar panels
+        "ارتفعت أسعار النفط بعد قرار أوبك.",  # Arabic: oil prices rose after OPEC
+        "火箭发射了",  # Chinese, no spaces
+        "Tesla 🚗⚡ 충전소가 두 배로 늘었어요.",
+    ]:
+        assert not is_filler(text), text
+        assert content_words(text), text
+    for text in ["🚀🚀🔥", "👍😂", "...", "123 456", "구독과 좋아요 부탁드려요!", "شكرا للمشاهدة"]:
+        assert is_filler(text), text
 
 
 # ---------------------------------------------------------------- the director, real parts
