@@ -139,11 +139,11 @@ def scores(rows_by_set: dict[str, list[dict]], **point) -> dict:
 def run_director(
     lib: Library, reasoner, judge, sets: dict[str, list[dict]], heldout_lib: Library | None
 ) -> dict:
-    # Generous timeouts: this measures what the director decides on a busy shared machine;
+    # No timeouts: this measures what the director decides on a busy shared machine;
     # the latency figures say what it costs.
-    settings = dataclasses.replace(Settings().director, judge_timeout_ms=5000)
+    settings = dataclasses.replace(Settings().director, judge_timeout_ms=0)
     rec = RecordingJudge(judge) if judge is not None else None
-    director = Director(lib, reasoner, settings, judge=rec, timeout_ms=5000)
+    director = Director(lib, reasoner, settings, judge=rec, timeout_ms=0)
     rows = {}
     for name, items in sets.items():
         target = heldout_lib if name.startswith("heldout") else lib
@@ -181,6 +181,14 @@ def run_director(
         {"score_threshold": t, **scores(tuned, judge_threshold=None, score_threshold=t)}
         for t in [round(x, 2) for x in np.arange(0.15, 0.6001, 0.025)]
     ]
+    result["rows"] = {
+        name: [
+            {k: r[k] for k in ("text", "expected", "got", "top", "score", "gate", "strict")}
+            | {"relevance": r["relevance"]}
+            for r in rs
+        ]
+        for name, rs in rows.items()
+    }
     result["misses"] = {
         name: [
             {k: r[k] for k in ("text", "expected", "got", "top", "score", "relevance", "query")}
@@ -364,7 +372,11 @@ def main() -> None:
     args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     brief = {k: v for k, v in report.items() if k not in ("director", "non_latin")}
     brief["director"] = {
-        k: {x: y for x, y in v.items() if x not in ("misses", "sweep_judge", "sweep_score_only")}
+        k: {
+            x: y
+            for x, y in v.items()
+            if x not in ("misses", "rows", "sweep_judge", "sweep_score_only")
+        }
         for k, v in report["director"].items()
     }
     print(json.dumps(brief, indent=2, ensure_ascii=False))

@@ -71,7 +71,7 @@ class DirectorSettings:
     # LLM's odds of describing its B-roll with the best clip's title (nats, vs a neutral
     # sentence) must reach `judge_threshold`. Only clips past the score gate are judged.
     judge: bool = True
-    judge_threshold: float = 3.5
+    judge_threshold: float = 1.5
     judge_timeout_ms: int = 1000
     # Without a judgment (no LLM, or it failed), the score alone must reach these: stricter,
     # since the score cannot tell a word's other meanings apart.

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -163,7 +166,8 @@ class Broken:
 
 
 def test_llm_path_picks_the_topic(dev_library, llm_reasoner):
-    director = Director(dev_library, llm_reasoner)
+    # No deadline: a busy 2-core machine must not turn this into a fallback test.
+    director = Director(dev_library, llm_reasoner, timeout_ms=0)
     d = director.decide("SpaceX just launched another Falcon rocket into orbit.", now_ms=0)
     assert d.path == "llm" and d.asset_id == "space-rocket" and d.query
     assert set(d.latency_ms) >= {"llm", "retrieval", "total"}
@@ -192,7 +196,7 @@ def test_llm_timeout_falls_back(dev_library, llm_reasoner):
     assert d.path == "fallback" and "timed out" in d.reason
     assert d.asset_id == "nature-glacier"
     # The reasoner is still usable afterwards.
-    assert llm_reasoner.analyze("Bitcoin crashed again.", timeout_ms=5000).query
+    assert llm_reasoner.analyze("Bitcoin crashed again.", timeout_ms=0).query
 
 
 @pytest.mark.parametrize(
@@ -230,14 +234,15 @@ def test_empty_library_shows_nothing(tmp_path, embedder):
     assert d.asset_id is None and d.candidates == [] and d.reason.startswith("no candidates")
 
 
-def test_dev_set_accuracy_floor(dev_library, llm_reasoner, dev_set):
-    """A regression guard well under the measured figure (see bench/ for the real number)."""
-    director = Director(dev_library, llm_reasoner)
-    right = 0
-    for item in dev_set:
-        director.reset()
-        right += director.decide(item["text"], now_ms=0).asset_id == item["expected"]
-    assert right / len(dev_set) >= 0.75, right
+def test_dev_set_accuracy_floor_punctuated_and_asr_style(
+    dev_library, llm_reasoner, llm_judge, dev_set
+):
+    """Regression guards well under the measured figures (92 % and 91 %, bench/)."""
+    director = Director(dev_library, llm_reasoner, slow_ok(), judge=llm_judge, timeout_ms=0)
+    for style in (str, asr_style):
+        got = decide_all(director, [style(i["text"]) for i in dev_set])
+        right = sum(d.asset_id == i["expected"] for d, i in zip(got, dev_set, strict=True))
+        assert right / len(dev_set) >= 0.84, (style, right)
 
 
 def test_suggest_cli_json(dev_library, tmp_path):
@@ -302,3 +307,147 @@ def test_suggest_cli_keyword_reasoner_and_bad_input(dev_library):
         [*base, "--llm-model", "/nope/model.gguf", "hello"], capture_output=True, text=True
     )
     assert out.returncode == 2 and "does not exist" in out.stderr and "Traceback" not in out.stderr
+
+
+# ---------------------------------------------------------------- restraint (issue 11)
+
+HELDOUT = Path(__file__).resolve().parent / "data" / "heldout"
+SHARED = Path(os.environ.get("LIVEDIRECTOR_SHARED", HELDOUT.parents[3] / "shared"))
+OFFLIBRARY = SHARED / "data" / "dev_offlibrary.jsonl"
+# Held-out figures at the default operating point: see bench/results/director.json.
+HELDOUT_FLOOR = 0.78  # measured 0.862 (56/65)
+HELDOUT_OFF_FLOOR = 17  # of 25 (20 off-library + 5 filler); measured 21
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def asr_style(text: str) -> str:
+    """What a recognizer gives: lowercase, no punctuation (apostrophes inside words kept)."""
+    text = text.lower().replace("\u2019", "'")
+    text = re.sub(r"(?<![a-z])'|'(?![a-z])", " ", text)
+    return " ".join(re.sub(r"[^\w\s']", " ", text).split())
+
+
+@pytest.fixture(scope="session")
+def llm_judge(gguf_path):
+    from livedirector_desktop.director.judge import LlamaJudge
+
+    return LlamaJudge(gguf_path, threads=2)
+
+
+@pytest.fixture(scope="session")
+def heldout_library(tmp_path_factory, embedder):
+    """A second library the director was never tuned on (tests/data/heldout)."""
+    from livedirector_desktop.library.importer import import_paths
+    from livedirector_desktop.library.library import Library
+    from livedirector_desktop.library.samples import make_library
+
+    clips = tmp_path_factory.mktemp("heldout_clips")
+    make_library(
+        json.loads((HELDOUT / "catalog.json").read_text()),
+        clips,
+        width=160,
+        height=96,
+        seconds=1.0,
+        fps=15,
+    )
+    lib = Library.open(tmp_path_factory.mktemp("heldout_lib"), embedder)
+    assert import_paths(lib, [clips]).ok
+    return lib
+
+
+def slow_ok(**kw) -> DirectorSettings:
+    """Timeouts for a busy 2-core test machine: these tests check what is decided."""
+    return DirectorSettings(judge_timeout_ms=20_000, **kw)
+
+
+def decide_all(director: Director, texts: list[str]) -> list:
+    out = []
+    for text in texts:
+        director.reset()
+        out.append(director.decide(text, now_ms=0))
+    return out
+
+
+def test_off_library_sentences_stay_on_camera(dev_library, llm_reasoner, llm_judge):
+    """The shared off-library set: measured 23/30 left without B-roll (11 before)."""
+    off = read_jsonl(OFFLIBRARY)
+    director = Director(dev_library, llm_reasoner, slow_ok(), judge=llm_judge, timeout_ms=0)
+    got = decide_all(director, [i["text"] for i in off])
+    assert sum(d.asset_id is None for d in got) >= 19, [(d.text, d.asset_id) for d in got]
+
+
+# Topics the dev library lacks whose best clip clears the score gate: the judge refuses it.
+NOT_ILLUSTRATED = [
+    "We spent Sunday afternoon doing a thousand-piece jigsaw puzzle.",
+    "The ballet company performed Swan Lake to a full house.",
+]
+ILLUSTRATED = [
+    ("Sunday dinners with my kids are the best part of my week.", "home-family"),
+    ("Sourdough is all about patience.", "food-bread"),
+    ("the lakers won in overtime", "sports-basketball"),  # ASR style
+]
+
+
+def test_judge_refuses_a_clip_that_only_looks_close(dev_library, llm_reasoner, llm_judge):
+    director = Director(dev_library, llm_reasoner, slow_ok(), judge=llm_judge, timeout_ms=0)
+    for text in NOT_ILLUSTRATED:
+        director.reset()
+        d = director.decide(text, now_ms=0)
+        assert director.policy.confident(d.candidates), text  # the score alone would show it
+        assert d.asset_id is None and "judged off-topic" in d.reason, (text, d.reason)
+        assert d.latency_ms["judge"] > 0
+    for text, expected in ILLUSTRATED:
+        director.reset()
+        d = director.decide(text, now_ms=0)
+        assert d.asset_id == expected and "relevance" in d.reason, (text, d.asset_id, d.reason)
+
+
+class BrokenJudge:
+    name = "broken"
+
+    def relevance(self, sentence, clip, timeout_ms=0):
+        raise RuntimeError("judge crashed")
+
+
+def test_judge_failure_falls_back_to_the_strict_score_gate(dev_library, llm_reasoner):
+    director = Director(dev_library, llm_reasoner, slow_ok(), judge=BrokenJudge(), timeout_ms=0)
+    d = director.decide(NOT_ILLUSTRATED[0], now_ms=0)
+    assert d.asset_id is None and "judge failed: judge crashed" in d.reason
+    director.reset()
+    d = director.decide("SpaceX just launched another Falcon rocket into orbit.", now_ms=0)
+    assert d.asset_id == "space-rocket" and "score alone" in d.reason
+
+
+def test_keyword_fallback_abstains_on_its_own(dev_library, dev_set):
+    """No LLM at all: the stricter score gate still keeps most off-library sentences off
+    screen (measured 26/30 and 81 % on the dev set)."""
+    director = Director(dev_library, KeywordReasoner())
+    off = decide_all(director, [i["text"] for i in read_jsonl(OFFLIBRARY)])
+    assert sum(d.asset_id is None for d in off) >= 22
+    assert all(d.path == "fallback" for d in off)
+    dev = decide_all(director, [i["text"] for i in dev_set])
+    right = sum(d.asset_id == i["expected"] for d, i in zip(dev, dev_set, strict=True))
+    assert right / len(dev_set) >= 0.74, right
+
+
+def test_heldout_library_never_tuned_on(heldout_library, llm_reasoner, llm_judge):
+    """A second library and sentences written before tuning (tests/data/heldout)."""
+    items = read_jsonl(HELDOUT / "sentences.jsonl")
+    director = Director(heldout_library, llm_reasoner, slow_ok(), judge=llm_judge, timeout_ms=0)
+    got = decide_all(director, [i["text"] for i in items])
+    right = sum(d.asset_id == i["expected"] for d, i in zip(got, items, strict=True))
+    off = [d for d, i in zip(got, items, strict=True) if i["expected"] is None]
+    assert right / len(items) >= HELDOUT_FLOOR, right
+    assert sum(d.asset_id is None for d in off) >= HELDOUT_OFF_FLOOR, len(off)
+
+
+def test_non_latin_sentences_reach_the_director(dev_library, llm_reasoner, llm_judge):
+    director = Director(dev_library, llm_reasoner, slow_ok(), judge=llm_judge, timeout_ms=0)
+    d = director.decide("스페이스X가 또 로켓을 궤도로 발사했습니다.", now_ms=0)
+    assert d.candidates and not d.reason.startswith("filler"), d.reason
+    assert "non-Latin" in d.reason
+    director.reset()
+    assert director.decide("🚀🚀🔥", now_ms=0).reason.startswith("filler")
