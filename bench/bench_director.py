@@ -1,6 +1,11 @@
-"""Director benchmark: latency per stage, accuracy on the dev set, import and search speed.
+"""Director benchmark: accuracy and restraint, a threshold sweep, latency, search speed.
 
     .venv/bin/python bench/bench_director.py [--models M ...] [--sizes 1000 100000]
+    .venv/bin/python bench/bench_director.py --sizes        # director only; keeps search figures
+
+Sets: the shared dev set and off-library set (tuned on), each also in ASR style (lowercase,
+no punctuation, made here from the shared files), and the held-out library + sentences in
+tests/data/heldout (written before tuning, never tuned on).
 
 Writes bench/results/director.json. Uses the real parts: clips made with PyAV, Chroma
 embedded, the MiniLM ONNX model from the models folder, llama.cpp with each GGUF.
@@ -10,9 +15,11 @@ The machine is noisy: medians and 95th percentiles, never single runs.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
+import re
 import resource
 import sys
 import tempfile
@@ -27,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 from livedirector_desktop import models  # noqa: E402
 from livedirector_desktop.config import Settings  # noqa: E402
 from livedirector_desktop.director.director import Director  # noqa: E402
+from livedirector_desktop.director.judge import LlamaJudge  # noqa: E402
 from livedirector_desktop.director.llama import LlamaReasoner  # noqa: E402
 from livedirector_desktop.director.reasoner import KeywordReasoner  # noqa: E402
 from livedirector_desktop.library.embeddings import MiniLMEmbedder  # noqa: E402
@@ -46,43 +54,159 @@ def summary(values: list[float]) -> dict:
     return {"p50": round(pct(values, 50), 2), "p95": round(pct(values, 95), 2), "n": len(values)}
 
 
-def run_director(lib: Library, reasoner, dev: list[dict], negatives: list[str]) -> dict:
-    director = Director(lib, reasoner, Settings().director)
-    stages: dict[str, list[float]] = {"llm": [], "retrieval": [], "total": []}
-    right, paths, misses = 0, {}, []
-    for item in dev:
+def asr_style(text: str) -> str:
+    """What a recognizer gives: lowercase, no punctuation (apostrophes inside words kept)."""
+    text = text.lower().replace("\u2019", "'")
+    text = re.sub(r"(?<![a-z])'|'(?![a-z])", " ", text)
+    return " ".join(re.sub(r"[^\w\s']", " ", text).split())
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+
+
+class RecordingJudge:
+    """The real judge, remembering its last relevance so the sweep can replay the decision."""
+
+    def __init__(self, judge) -> None:
+        self.judge, self.name, self.last = judge, judge.name, None
+
+    def relevance(self, sentence: str, clip: str, timeout_ms: float = 0) -> float:
+        self.last = None
+        self.last = self.judge.relevance(sentence, clip, timeout_ms)
+        return self.last
+
+
+def run_set(director: Director, judge, items: list[dict]) -> list[dict]:
+    """One decision per sentence (policy reset each time), with what the sweep needs."""
+    rows = []
+    for item in items:
         director.reset()
+        if judge is not None:
+            judge.last = None
         d = director.decide(item["text"], now_ms=0)
-        right += d.asset_id == item["expected"]
-        if d.asset_id != item["expected"]:
-            misses.append(
-                {
-                    "text": item["text"],
-                    "expected": item["expected"],
-                    "got": d.asset_id,
-                    "query": d.query,
-                }
-            )
-        paths[d.path] = paths.get(d.path, 0) + 1
-        # Filler never reaches the model: only sentences that did count for latency.
-        if d.candidates:
-            for k in stages:
-                stages[k].append(d.latency_ms.get(k, 0.0))
-    rejected = 0
-    for text in negatives:
-        director.reset()
-        rejected += director.decide(text, now_ms=0).asset_id is None
-    topical = [i for i in dev if i["expected"]]
-    return {
-        "accuracy": round(right / len(dev), 4),
-        "correct": right,
-        "total": len(dev),
-        "topical": len(topical),
-        "off_library_rejected": f"{rejected}/{len(negatives)}",
-        "paths": paths,
-        "latency_ms": {k: summary(v) for k, v in stages.items()},
-        "misses": misses,
+        top = d.candidates[0] if d.candidates else None
+        rows.append(
+            {
+                "text": item["text"],
+                "expected": item["expected"],
+                "got": d.asset_id,
+                "path": d.path,
+                "query": d.query,
+                "top": top.asset_id if top else None,
+                "score": round(top.score, 4) if top else None,
+                "gate": bool(d.candidates) and director.policy.confident(d.candidates),
+                "strict": bool(d.candidates) and director.policy.strictly_confident(d.candidates),
+                "relevance": None if judge is None or judge.last is None else round(judge.last, 3),
+                "latency_ms": {k: round(v, 2) for k, v in d.latency_ms.items()},
+            }
+        )
+    return rows
+
+
+def replay(row: dict, judge_threshold: float | None, score_threshold: float | None) -> str | None:
+    """The decision under another operating point (judge threshold, or a plain score cut)."""
+    if row["top"] is None:
+        return None
+    if score_threshold is not None:
+        return row["top"] if row["score"] >= score_threshold else None
+    if not row["gate"]:
+        return None
+    if row["relevance"] is None:
+        return row["top"] if row["strict"] else None
+    return row["top"] if row["relevance"] >= judge_threshold else None
+
+
+def scores(rows_by_set: dict[str, list[dict]], **point) -> dict:
+    """Accuracy per set, abstention off-library, precision/recall of the clips shown."""
+    out: dict = {}
+    shown = right_shown = topical = topical_right = 0
+    for name, rows in rows_by_set.items():
+        got = [replay(r, **point) for r in rows]
+        right = sum(g == r["expected"] for g, r in zip(got, rows, strict=True))
+        out[name] = round(right / len(rows), 4)
+        for g, r in zip(got, rows, strict=True):
+            shown += g is not None
+            right_shown += g is not None and g == r["expected"]
+            if r["expected"]:
+                topical += 1
+                topical_right += g == r["expected"]
+    out["precision"] = round(right_shown / max(shown, 1), 4)
+    out["recall"] = round(topical_right / max(topical, 1), 4)
+    return out
+
+
+def run_director(
+    lib: Library, reasoner, judge, sets: dict[str, list[dict]], heldout_lib: Library | None
+) -> dict:
+    # No timeouts: this measures what the director decides on a busy shared machine;
+    # the latency figures say what it costs.
+    settings = dataclasses.replace(Settings().director, judge_timeout_ms=0)
+    rec = RecordingJudge(judge) if judge is not None else None
+    director = Director(lib, reasoner, settings, judge=rec, timeout_ms=0)
+    rows = {}
+    for name, items in sets.items():
+        target = heldout_lib if name.startswith("heldout") else lib
+        director.library = target
+        rows[name] = run_set(director, rec, items)
+    tuned = {k: v for k, v in rows.items() if not k.startswith("heldout")}
+    lat: dict[str, list[float]] = {}
+    for rs in rows.values():
+        for r in rs:
+            if r["top"] is not None:  # filler never reaches the model or the library
+                for k in ("llm", "retrieval", "judge", "total"):
+                    lat.setdefault(k, []).append(r["latency_ms"].get(k, 0.0))
+    result: dict = {
+        "operating_point": {"judge_threshold": settings.judge_threshold},
+        "at_operating_point": {
+            name: {
+                "correct": sum(r["got"] == r["expected"] for r in rs),
+                "total": len(rs),
+                "accuracy": round(sum(r["got"] == r["expected"] for r in rs) / len(rs), 4),
+            }
+            for name, rs in rows.items()
+        },
+        "paths": {
+            name: {p: sum(r["path"] == p for r in rs) for p in {r["path"] for r in rs}}
+            for name, rs in rows.items()
+        },
+        "latency_ms": {k: summary(v) for k, v in lat.items()},
     }
+    if judge is not None:
+        result["sweep_judge"] = [
+            {"judge_threshold": t, **scores(tuned, judge_threshold=t, score_threshold=None)}
+            for t in [round(x, 2) for x in np.arange(-2.0, 8.001, 0.5)]
+        ]
+    result["sweep_score_only"] = [
+        {"score_threshold": t, **scores(tuned, judge_threshold=None, score_threshold=t)}
+        for t in [round(x, 2) for x in np.arange(0.15, 0.6001, 0.025)]
+    ]
+    result["rows"] = {
+        name: [
+            {k: r[k] for k in ("text", "expected", "got", "top", "score", "gate", "strict")}
+            | {"relevance": r["relevance"]}
+            for r in rs
+        ]
+        for name, rs in rows.items()
+    }
+    result["misses"] = {
+        name: [
+            {k: r[k] for k in ("text", "expected", "got", "top", "score", "relevance", "query")}
+            for r in rs
+            if r["got"] != r["expected"]
+        ]
+        for name, rs in rows.items()
+    }
+    return result
+
+
+def build_library(catalog: list[dict], root: Path, embedder: MiniLMEmbedder) -> Library:
+    make_library(catalog, root / "clips", width=640, height=360, seconds=3.0, fps=30)
+    lib = Library.open(root / "lib", embedder)
+    imp = import_paths(lib, [root / "clips"])
+    assert imp.ok, imp.to_json()
+    lib.import_report = imp  # type: ignore[attr-defined]
+    return lib
 
 
 def search_latency(
@@ -115,6 +239,34 @@ def search_latency(
     return {"assets": size, "insert_s": round(insert_s, 1), "query_ms": summary(times)}
 
 
+# Sentences in other scripts about topics the dev library holds, and one emoji-only line:
+# what the English-centric embedding model and the small LLMs make of them.
+NON_LATIN = [
+    {
+        "text": "스페이스X가 또 로켓을 궤도로 발사했습니다.",
+        "expected": "space-rocket",
+        "lang": "ko",
+    },
+    {
+        "text": "비트코인과 주식 시장이 오늘 폭락했습니다.",
+        "expected": "finance-stocks-down",
+        "lang": "ko",
+    },
+    {"text": "아침마다 에스프레소 한 잔이 꼭 필요해요.", "expected": "food-coffee", "lang": "ko"},
+    {"text": "פאנלים סולאריים על הגג חוסכים חשמל.", "expected": "energy-solar", "lang": "he"},
+    {"text": "הרכבת המהירה מגיעה לתל אביב בחצי שעה.", "expected": "transport-train", "lang": "he"},
+    {"text": "ارتفعت أسعار النفط بعد قرار أوبك.", "expected": "energy-oil", "lang": "ar"},
+    {
+        "text": "الأطباء في العيادة يفحصون المرضى كل صباح.",
+        "expected": "health-doctor",
+        "lang": "ar",
+    },
+    {"text": "Tesla 🚗⚡ 충전소가 두 배로 늘었어요.", "expected": "transport-ev", "lang": "ko+en"},
+    {"text": "🚀🚀🔥", "expected": None, "lang": "emoji"},
+    {"text": "👍😂", "expected": None, "lang": "emoji"},
+]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--models", nargs="*", default=["smollm2-135m", "gemma3-270m"])
@@ -125,40 +277,61 @@ def main() -> None:
     settings = Settings()
     embedder = MiniLMEmbedder(models.require("embeddings", settings.models_path))
     catalog = json.loads((SHARED / "data" / "dev_library" / "catalog.json").read_text())
-    dev = [json.loads(x) for x in (SHARED / "data" / "dev_set.jsonl").read_text().splitlines() if x]
-    negatives = (ROOT / "bench" / "offlibrary_sentences.txt").read_text().splitlines()
+    dev = read_jsonl(SHARED / "data" / "dev_set.jsonl")
+    off = read_jsonl(SHARED / "data" / "dev_offlibrary.jsonl")
+    heldout_dir = ROOT / "tests" / "data" / "heldout"
+    heldout_catalog = json.loads((heldout_dir / "catalog.json").read_text())
+    heldout = read_jsonl(heldout_dir / "sentences.jsonl")
+    # Tuned on: dev + off (both styles). Never tuned on: heldout (its own library).
+    sets = {
+        "dev": dev,
+        "dev_asr": [{**i, "text": asr_style(i["text"])} for i in dev],
+        "off": off,
+        "off_asr": [{**i, "text": asr_style(i["text"])} for i in off],
+        "heldout": heldout,
+        "heldout_asr": [{**i, "text": asr_style(i["text"])} for i in heldout],
+    }
     report: dict = {
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "platform": platform.platform(),
+            "load_avg_at_start": [round(x, 2) for x in os.getloadavg()],
         },
         "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "sets": {k: len(v) for k, v in sets.items()},
+        "tuned_on": ["dev", "dev_asr", "off", "off_asr"],
+        "held_out": ["heldout", "heldout_asr"],
     }
+    if not args.sizes and args.out.is_file():
+        # Search figures do not depend on the director: keep the last measured ones.
+        old = json.loads(args.out.read_text())
+        for key in ("import", "embed_sentence_ms", "search"):
+            if key in old:
+                report[key] = old[key]
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        clips = tmp / "clips"
-        make_library(catalog, clips, width=640, height=360, seconds=3.0, fps=30)
-        lib = Library.open(tmp / "lib", embedder)
-        imp = import_paths(lib, [clips])
-        assert imp.ok, imp.to_json()
-        report["import"] = {
-            "clips": len(imp.added),
-            "seconds": round(imp.seconds, 2),
-            "clips_per_s": round(len(imp.added) / imp.seconds, 1),
-            "clip": "640x360 H.264, 3 s",
-        }
-        # Embedding one sentence, as the director does (cache off: distinct texts).
-        emb_ms = []
-        for item in dev:
-            t = time.perf_counter()
-            embedder.embed([item["text"]])
-            emb_ms.append((time.perf_counter() - t) * 1e3)
-        report["embed_sentence_ms"] = summary(emb_ms)
+        lib = build_library(catalog, tmp / "dev", embedder)
+        heldout_lib = build_library(heldout_catalog, tmp / "heldout", embedder)
+        if args.sizes:
+            imp = lib.import_report  # type: ignore[attr-defined]
+            report["import"] = {
+                "clips": len(imp.added),
+                "seconds": round(imp.seconds, 2),
+                "clips_per_s": round(len(imp.added) / imp.seconds, 1),
+                "clip": "640x360 H.264, 3 s",
+            }
+            emb_ms = []
+            for item in dev:
+                t = time.perf_counter()
+                embedder.embed([item["text"]])
+                emb_ms.append((time.perf_counter() - t) * 1e3)
+            report["embed_sentence_ms"] = summary(emb_ms)
 
         report["director"] = {
-            "keyword (no LLM)": run_director(lib, KeywordReasoner(), dev, negatives)
+            "keyword (no LLM)": run_director(lib, KeywordReasoner(), None, sets, heldout_lib)
         }
+        non_latin: dict = {}
         for name in args.models:
             path = models.locate(models.get_spec(name), settings.models_path)
             if path is None:
@@ -166,23 +339,47 @@ def main() -> None:
                 continue
             t = time.perf_counter()
             reasoner = LlamaReasoner(path, threads=settings.llm_threads)
+            judge = LlamaJudge(path, threads=settings.llm_threads)
             load_ms = (time.perf_counter() - t) * 1e3
-            result = run_director(lib, reasoner, dev, negatives)
+            result = run_director(lib, reasoner, judge, sets, heldout_lib)
             result["load_ms"] = round(load_ms)
             report["director"][name] = result
-            del reasoner
+            director = Director(lib, reasoner, settings.director, judge=judge)
+            non_latin[name] = []
+            for item in NON_LATIN:
+                director.reset()
+                d = director.decide(item["text"], now_ms=0)
+                non_latin[name].append(
+                    {
+                        **item,
+                        "got": d.asset_id,
+                        "query": d.query,
+                        "top": d.candidates[0].asset_id if d.candidates else None,
+                        "reason": d.reason,
+                    }
+                )
+            del reasoner, judge, director
+        report["non_latin"] = non_latin
 
-        vectors = lib.vectors([a.id for a in lib.assets()])
-        queries = [i["text"] for i in dev[:40]]
-        report["search"] = [search_latency(embedder, vectors, n, tmp, queries) for n in args.sizes]
+        if args.sizes:
+            vectors = lib.vectors([a.id for a in lib.assets()])
+            queries = [i["text"] for i in dev[:40]]
+            report["search"] = [
+                search_latency(embedder, vectors, n, tmp, queries) for n in args.sizes
+            ]
     report["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
-    brief = {k: v for k, v in report.items() if k != "director"}
+    args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    brief = {k: v for k, v in report.items() if k not in ("director", "non_latin")}
     brief["director"] = {
-        k: {x: y for x, y in v.items() if x != "misses"} for k, v in report["director"].items()
+        k: {
+            x: y
+            for x, y in v.items()
+            if x not in ("misses", "rows", "sweep_judge", "sweep_score_only")
+        }
+        for k, v in report["director"].items()
     }
-    print(json.dumps(brief, indent=2))
+    print(json.dumps(brief, indent=2, ensure_ascii=False))
 
 
 if __name__ == "__main__":

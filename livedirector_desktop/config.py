@@ -106,6 +106,22 @@ class DirectorSettings(_Section):
     )
     # A clip stays at least this long, and otherwise as long as its sentence (and the
     # sentences after it that ask for it) plus `tail_ms`: then back to the speaker.
+    # The relevance judgment (director/judge.py): how much the sentence raises the local
+    # LLM's odds of describing its B-roll with the best clip's title (nats, vs a neutral
+    # sentence) must reach `judge_threshold`. Only clips past the score gate are judged.
+    judge: bool = _key(True, "director", "Ask the local LLM whether the best clip fits")
+    judge_threshold: float = _key(
+        1.5, "director", "How much the sentence must favour the clip (nats)", ge=-20, le=20
+    )
+    judge_timeout_ms: int = _key(1000, "director", "Longest wait for the judgment (ms)", gt=0)
+    # Without a judgment (no LLM, or it failed), the score alone must reach these: stricter,
+    # since the score cannot tell a word's other meanings apart.
+    fallback_threshold: float = _key(
+        0.35, "director", "Score a clip needs when there is no judgment", ge=0, le=1
+    )
+    fallback_min_gap: float = _key(
+        0.12, "director", "How far it must stand out when there is no judgment", ge=0, le=1
+    )
     # While a sentence is being spoken (partials), a clip goes up early only above this
     # score and standing out by `early_gap`; the end of the sentence confirms or corrects it.
     early_threshold: float = _key(

@@ -85,11 +85,12 @@ def make_reasoner(settings: Settings, name: str | None = None) -> Reasoner:
 def make_director(
     settings: Settings, library: Library, reasoner: Reasoner | None = None
 ) -> Director:
+    from livedirector_desktop.director.judge import make_judge
+
+    reasoner = reasoner if reasoner is not None else make_reasoner(settings)
+    judge = make_judge(reasoner, settings.llm_threads) if settings.director.judge else None
     return Director(
-        library,
-        reasoner if reasoner is not None else make_reasoner(settings),
-        settings.director,
-        timeout_ms=settings.llm_timeout_ms,
+        library, reasoner, settings.director, timeout_ms=settings.llm_timeout_ms, judge=judge
     )
 
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from livedirector_desktop.config import DirectorSettings
 from livedirector_desktop.core.types import Candidate
 from livedirector_desktop.director.director import Director
-from livedirector_desktop.director.filler import is_filler
+from livedirector_desktop.director.filler import content_words, is_filler
 from livedirector_desktop.director.policy import Policy
 from livedirector_desktop.director.reasoner import KeywordReasoner, ReasonerError
 
@@ -23,16 +26,47 @@ def cands(*pairs: tuple[str, float]) -> list[Candidate]:
 
 
 STRONG = cands(("rocket", 0.6), ("plane", 0.3), ("car", 0.2))
+WEAK = cands(("rocket", 0.3), ("plane", 0.22), ("car", 0.2))
 OTHER = cands(("coffee", 0.55), ("bread", 0.3), ("farm", 0.2))
+
+
+def approve(candidate: Candidate) -> float:
+    """A judge that finds every clip relevant: the score gate alone is under test."""
+    return 10.0
 
 
 def test_threshold_and_standing_out():
     policy = Policy(DirectorSettings(threshold=0.25, threshold_low=0.15, min_gap=0.08))
-    assert policy.wanted(STRONG, False).asset_id == "rocket"
-    assert policy.wanted(cands(("a", 0.2), ("b", 0.19), ("c", 0.18)), False).asset_id is None
-    assert policy.wanted(cands(("a", 0.2), ("b", 0.09), ("c", 0.08)), False).asset_id == "a"
-    assert policy.wanted(cands(("a", 0.1)), False).asset_id is None
-    assert policy.wanted(STRONG, True).reason.startswith("filler")
+    ok = approve
+    assert policy.wanted(STRONG, False, ok).asset_id == "rocket"
+    assert policy.wanted(cands(("a", 0.2), ("b", 0.19), ("c", 0.18)), False, ok).asset_id is None
+    assert policy.wanted(cands(("a", 0.2), ("b", 0.09), ("c", 0.08)), False, ok).asset_id == "a"
+    assert policy.wanted(cands(("a", 0.1)), False, ok).asset_id is None
+    assert policy.wanted(STRONG, True, ok).reason.startswith("filler")
+
+
+def test_judge_decides_past_the_score_gate_and_strict_gate_without_it():
+    policy = Policy(DirectorSettings(judge_threshold=3.0, fallback_threshold=0.35))
+    asked = []
+
+    def judge(value):
+        def call(candidate):
+            asked.append(candidate.asset_id)
+            return value
+
+        return call
+
+    assert policy.wanted(STRONG, False, judge(5.0)).asset_id == "rocket"
+    refused = policy.wanted(STRONG, False, judge(1.0))
+    assert refused.asset_id is None and "off-topic" in refused.reason
+    # Below the score gate the judge is not even asked (it costs an LLM call).
+    asked.clear()
+    assert policy.wanted(cands(("a", 0.1), ("b", 0.09)), False, judge(9.0)).asset_id is None
+    assert asked == []
+    # No judgment (no LLM, or it failed): the score alone, with the stricter bar.
+    assert policy.wanted(STRONG, False, judge(None)).asset_id == "rocket"
+    assert policy.wanted(WEAK, False, judge(None)).asset_id is None
+    assert policy.wanted(WEAK, False, judge(4.0)).asset_id == "rocket"
 
 
 def test_min_time_on_screen_cooldown_and_no_repeat():
@@ -66,7 +100,7 @@ def test_pin_veto_hold_win_over_the_director():
     assert policy.decide([], True, 10).asset_id == "coffee"  # even over filler
     policy.pin(None)
     policy.veto("rocket")
-    assert policy.decide(STRONG, False, 20).asset_id == "plane"  # the best one not vetoed
+    assert policy.decide(STRONG, False, 20, approve).asset_id == "plane"  # best not vetoed
     assert policy.decide(cands(("rocket", 0.9), ("tank", 0.5)), False, 30).asset_id == "tank"
     policy.veto("rocket", False)
     policy.set_hold(True)
@@ -102,6 +136,20 @@ def test_filler_rules():
         assert not is_filler(text), text
 
 
+def test_non_latin_text_is_not_filler_but_emoji_and_greetings_are():
+    for text in [
+        "스페이스X가 또 로켓을 궤도로 발사했습니다.",  # Korean: SpaceX launched a rocket
+        "פאנלים סולאריים על הגג חוסכים חשמל.",  # Hebrew: rooftop solar panels
+        "ارتفعت أسعار النفط بعد قرار أوبك.",  # Arabic: oil prices rose after OPEC
+        "火箭发射了",  # Chinese, no spaces
+        "Tesla 🚗⚡ 충전소가 두 배로 늘었어요.",
+    ]:
+        assert not is_filler(text), text
+        assert content_words(text), text
+    for text in ["🚀🚀🔥", "👍😂", "...", "123 456", "구독과 좋아요 부탁드려요!", "شكرا للمشاهدة"]:
+        assert is_filler(text), text
+
+
 # ---------------------------------------------------------------- the director, real parts
 
 
@@ -118,7 +166,8 @@ class Broken:
 
 
 def test_llm_path_picks_the_topic(dev_library, llm_reasoner):
-    director = Director(dev_library, llm_reasoner)
+    # No deadline: a busy 2-core machine must not turn this into a fallback test.
+    director = Director(dev_library, llm_reasoner, timeout_ms=0)
     d = director.decide("SpaceX just launched another Falcon rocket into orbit.", now_ms=0)
     assert d.path == "llm" and d.asset_id == "space-rocket" and d.query
     assert set(d.latency_ms) >= {"llm", "retrieval", "total"}
@@ -147,7 +196,7 @@ def test_llm_timeout_falls_back(dev_library, llm_reasoner):
     assert d.path == "fallback" and "timed out" in d.reason
     assert d.asset_id == "nature-glacier"
     # The reasoner is still usable afterwards.
-    assert llm_reasoner.analyze("Bitcoin crashed again.", timeout_ms=5000).query
+    assert llm_reasoner.analyze("Bitcoin crashed again.", timeout_ms=0).query
 
 
 @pytest.mark.parametrize(
@@ -185,14 +234,15 @@ def test_empty_library_shows_nothing(tmp_path, embedder):
     assert d.asset_id is None and d.candidates == [] and d.reason.startswith("no candidates")
 
 
-def test_dev_set_accuracy_floor(dev_library, llm_reasoner, dev_set):
-    """A regression guard well under the measured figure (see bench/ for the real number)."""
-    director = Director(dev_library, llm_reasoner)
-    right = 0
-    for item in dev_set:
-        director.reset()
-        right += director.decide(item["text"], now_ms=0).asset_id == item["expected"]
-    assert right / len(dev_set) >= 0.75, right
+def test_dev_set_accuracy_floor_punctuated_and_asr_style(
+    dev_library, llm_reasoner, llm_judge, dev_set
+):
+    """Regression guards well under the measured figures (92 % and 91 %, bench/)."""
+    director = Director(dev_library, llm_reasoner, slow_ok(), judge=llm_judge, timeout_ms=0)
+    for style in (str, asr_style):
+        got = decide_all(director, [style(i["text"]) for i in dev_set])
+        right = sum(d.asset_id == i["expected"] for d, i in zip(got, dev_set, strict=True))
+        assert right / len(dev_set) >= 0.84, (style, right)
 
 
 def test_suggest_cli_json(dev_library, tmp_path):
@@ -257,3 +307,147 @@ def test_suggest_cli_keyword_reasoner_and_bad_input(dev_library):
         [*base, "--llm-model", "/nope/model.gguf", "hello"], capture_output=True, text=True
     )
     assert out.returncode == 2 and "does not exist" in out.stderr and "Traceback" not in out.stderr
+
+
+# ---------------------------------------------------------------- restraint (issue 11)
+
+HELDOUT = Path(__file__).resolve().parent / "data" / "heldout"
+SHARED = Path(os.environ.get("LIVEDIRECTOR_SHARED", HELDOUT.parents[3] / "shared"))
+OFFLIBRARY = SHARED / "data" / "dev_offlibrary.jsonl"
+# Held-out figures at the default operating point: see bench/results/director.json.
+HELDOUT_FLOOR = 0.78  # measured 0.862 (56/65)
+HELDOUT_OFF_FLOOR = 17  # of 25 (20 off-library + 5 filler); measured 21
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def asr_style(text: str) -> str:
+    """What a recognizer gives: lowercase, no punctuation (apostrophes inside words kept)."""
+    text = text.lower().replace("\u2019", "'")
+    text = re.sub(r"(?<![a-z])'|'(?![a-z])", " ", text)
+    return " ".join(re.sub(r"[^\w\s']", " ", text).split())
+
+
+@pytest.fixture(scope="session")
+def llm_judge(gguf_path):
+    from livedirector_desktop.director.judge import LlamaJudge
+
+    return LlamaJudge(gguf_path, threads=2)
+
+
+@pytest.fixture(scope="session")
+def heldout_library(tmp_path_factory, embedder):
+    """A second library the director was never tuned on (tests/data/heldout)."""
+    from livedirector_desktop.library.importer import import_paths
+    from livedirector_desktop.library.library import Library
+    from livedirector_desktop.library.samples import make_library
+
+    clips = tmp_path_factory.mktemp("heldout_clips")
+    make_library(
+        json.loads((HELDOUT / "catalog.json").read_text()),
+        clips,
+        width=160,
+        height=96,
+        seconds=1.0,
+        fps=15,
+    )
+    lib = Library.open(tmp_path_factory.mktemp("heldout_lib"), embedder)
+    assert import_paths(lib, [clips]).ok
+    return lib
+
+
+def slow_ok(**kw) -> DirectorSettings:
+    """Timeouts for a busy 2-core test machine: these tests check what is decided."""
+    return DirectorSettings(judge_timeout_ms=20_000, **kw)
+
+
+def decide_all(director: Director, texts: list[str]) -> list:
+    out = []
+    for text in texts:
+        director.reset()
+        out.append(director.decide(text, now_ms=0))
+    return out
+
+
+def test_off_library_sentences_stay_on_camera(dev_library, llm_reasoner, llm_judge):
+    """The shared off-library set: measured 23/30 left without B-roll (11 before)."""
+    off = read_jsonl(OFFLIBRARY)
+    director = Director(dev_library, llm_reasoner, slow_ok(), judge=llm_judge, timeout_ms=0)
+    got = decide_all(director, [i["text"] for i in off])
+    assert sum(d.asset_id is None for d in got) >= 19, [(d.text, d.asset_id) for d in got]
+
+
+# Topics the dev library lacks whose best clip clears the score gate: the judge refuses it.
+NOT_ILLUSTRATED = [
+    "We spent Sunday afternoon doing a thousand-piece jigsaw puzzle.",
+    "The ballet company performed Swan Lake to a full house.",
+]
+ILLUSTRATED = [
+    ("Sunday dinners with my kids are the best part of my week.", "home-family"),
+    ("Sourdough is all about patience.", "food-bread"),
+    ("the lakers won in overtime", "sports-basketball"),  # ASR style
+]
+
+
+def test_judge_refuses_a_clip_that_only_looks_close(dev_library, llm_reasoner, llm_judge):
+    director = Director(dev_library, llm_reasoner, slow_ok(), judge=llm_judge, timeout_ms=0)
+    for text in NOT_ILLUSTRATED:
+        director.reset()
+        d = director.decide(text, now_ms=0)
+        assert director.policy.confident(d.candidates), text  # the score alone would show it
+        assert d.asset_id is None and "judged off-topic" in d.reason, (text, d.reason)
+        assert d.latency_ms["judge"] > 0
+    for text, expected in ILLUSTRATED:
+        director.reset()
+        d = director.decide(text, now_ms=0)
+        assert d.asset_id == expected and "relevance" in d.reason, (text, d.asset_id, d.reason)
+
+
+class BrokenJudge:
+    name = "broken"
+
+    def relevance(self, sentence, clip, timeout_ms=0):
+        raise RuntimeError("judge crashed")
+
+
+def test_judge_failure_falls_back_to_the_strict_score_gate(dev_library, llm_reasoner):
+    director = Director(dev_library, llm_reasoner, slow_ok(), judge=BrokenJudge(), timeout_ms=0)
+    d = director.decide(NOT_ILLUSTRATED[0], now_ms=0)
+    assert d.asset_id is None and "judge failed: judge crashed" in d.reason
+    director.reset()
+    d = director.decide("SpaceX just launched another Falcon rocket into orbit.", now_ms=0)
+    assert d.asset_id == "space-rocket" and "score alone" in d.reason
+
+
+def test_keyword_fallback_abstains_on_its_own(dev_library, dev_set):
+    """No LLM at all: the stricter score gate still keeps most off-library sentences off
+    screen (measured 26/30 and 81 % on the dev set)."""
+    director = Director(dev_library, KeywordReasoner())
+    off = decide_all(director, [i["text"] for i in read_jsonl(OFFLIBRARY)])
+    assert sum(d.asset_id is None for d in off) >= 22
+    assert all(d.path == "fallback" for d in off)
+    dev = decide_all(director, [i["text"] for i in dev_set])
+    right = sum(d.asset_id == i["expected"] for d, i in zip(dev, dev_set, strict=True))
+    assert right / len(dev_set) >= 0.74, right
+
+
+def test_heldout_library_never_tuned_on(heldout_library, llm_reasoner, llm_judge):
+    """A second library and sentences written before tuning (tests/data/heldout)."""
+    items = read_jsonl(HELDOUT / "sentences.jsonl")
+    director = Director(heldout_library, llm_reasoner, slow_ok(), judge=llm_judge, timeout_ms=0)
+    got = decide_all(director, [i["text"] for i in items])
+    right = sum(d.asset_id == i["expected"] for d, i in zip(got, items, strict=True))
+    off = [d for d, i in zip(got, items, strict=True) if i["expected"] is None]
+    assert right / len(items) >= HELDOUT_FLOOR, right
+    assert sum(d.asset_id is None for d in off) >= HELDOUT_OFF_FLOOR, len(off)
+
+
+def test_non_latin_sentences_reach_the_director(dev_library, llm_reasoner, llm_judge):
+    director = Director(dev_library, llm_reasoner, slow_ok(), judge=llm_judge, timeout_ms=0)
+    d = director.decide("스페이스X가 또 로켓을 궤도로 발사했습니다.", now_ms=0)
+    assert d.candidates and not d.reason.startswith("filler"), d.reason
+    assert "non-Latin" in d.reason
+    director.reset()
+    assert director.decide("🚀🚀🔥", now_ms=0).reason.startswith("filler")

@@ -1,9 +1,11 @@
 """The director: a final sentence in, a Decision out. It never raises and never hangs.
 
 Path of each decision, reported with it:
-  llm       the reasoner's query and the sentence ranked the clips
+  llm       the reasoner's query and the sentence ranked the clips; the judge (the local
+            LLM, a yes/no read from its logits) confirmed or refused the best one
   fallback  the reasoner failed, timed out or answered nonsense; the sentence's own
-            words ranked the clips (keyword reasoner + embedding)
+            words ranked the clips (keyword reasoner + embedding) and a stricter score
+            gate stands in for the judge
   manual    a pinned or held clip decided
   error     retrieval itself failed; nothing is shown
 """
@@ -17,8 +19,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from livedirector_desktop.config import DirectorSettings
-from livedirector_desktop.core.types import Analysis, Decision, Outcome
-from livedirector_desktop.director.filler import is_filler
+from livedirector_desktop.core.types import Analysis, Candidate, Decision, Outcome
+from livedirector_desktop.director.filler import is_filler, is_latin
+from livedirector_desktop.director.judge import Judge, clip_text
 from livedirector_desktop.director.policy import Policy
 from livedirector_desktop.director.reasoner import KeywordReasoner, Reasoner
 from livedirector_desktop.director.retrieval import retrieve
@@ -42,9 +45,11 @@ class Director:
         reasoner: Reasoner | None,
         settings: DirectorSettings | None = None,
         timeout_ms: float = 1500,
+        judge: Judge | None = None,
     ) -> None:
         self.library = library
         self.reasoner = reasoner
+        self.judge = judge
         self.fallback = KeywordReasoner()
         self.settings = settings or DirectorSettings()
         self.policy = Policy(self.settings)
@@ -83,8 +88,14 @@ class Director:
         except Exception as exc:  # a broken store must not stop the show
             log.error("retrieval failed: %s", exc)
             return None
+        judge = None
+        if self.judge is not None and self.settings.judge:
+            notes: list[str] = []
+            latency: dict[str, float] = {}
+            ask = self._judgment(text, latency, notes)
+            judge = self._judged_ahead(candidates, ask, self.settings.early_threshold)
         with self._lock:
-            choice = self.policy.early(candidates, now_ms)
+            choice = self.policy.early(candidates, now_ms, judge)
         if choice is None:
             return None
         total = (time.perf_counter() - started) * 1e3
@@ -132,14 +143,20 @@ class Director:
                 log.error("retrieval failed: %s", exc)
                 path, why = "error", f"retrieval failed: {exc}"
             latency["retrieval"] = (time.perf_counter() - t0) * 1e3
+        notes = [why] if why else []
+        judge = None
+        if self.judge is not None and self.settings.judge and path == "llm":
+            judge = self._judged_ahead(candidates, self._judgment(text, latency, notes))
         with self._lock:
-            choice = self.policy.decide(candidates, analysis.is_filler, now_ms)
+            choice = self.policy.decide(candidates, analysis.is_filler, now_ms, judge)
             if early and choice.deferred and self.policy.state.on_screen == early:
                 score = next((c.score for c in candidates if c.asset_id == choice.wanted), 0.0)
                 choice = self.policy.correct(choice.wanted, score, now_ms)
             held = self.policy.state.hold and not self.policy.state.pinned
         latency["total"] = (time.perf_counter() - started) * 1e3
-        reason = f"{choice.reason}; {why}" if why else choice.reason
+        if candidates and not is_latin(text):
+            notes.append("non-Latin text: the embedding model reads English best")
+        reason = "; ".join([choice.reason, *notes])
         if choice.deferred:
             outcome = Outcome.DEFERRED
         elif held:
@@ -161,15 +178,46 @@ class Director:
         )
         log.info(
             "decision path=%s asset_id=%s confidence=%.3f "
-            "llm_ms=%.1f retrieval_ms=%.1f total_ms=%.1f",
+            "llm_ms=%.1f retrieval_ms=%.1f judge_ms=%.1f total_ms=%.1f",
             decision.path,
             decision.asset_id,
             decision.confidence,
             latency.get("llm", 0),
             latency.get("retrieval", 0),
+            latency.get("judge", 0),
             latency["total"],
         )
         return decision
+
+    def _judged_ahead(self, candidates: list[Candidate], judge, floor: float = 0.0):
+        """The judgment of the clip the policy will ask about, made before it takes the lock:
+        an LLM evaluation must never hold up the creator's controls or the compositor tick,
+        which read the policy under that lock. Other clips get no judgment (strict gate)."""
+        with self._lock:
+            vetoed = set(self.policy.state.vetoed)
+        allowed = [c for c in candidates if c.asset_id not in vetoed]
+        known: dict[str, float | None] = {}
+        if allowed and self.policy.confident(allowed) and allowed[0].score >= floor:
+            known[allowed[0].asset_id] = judge(allowed[0])
+        return lambda candidate: known.get(candidate.asset_id)
+
+    def _judgment(self, text: str, latency: dict[str, float], notes: list[str]):
+        """The judge as the policy calls it: relevance of a candidate, None if it failed."""
+
+        def judge(candidate: Candidate) -> float | None:
+            t0 = time.perf_counter()
+            try:
+                asset = self.library.get(candidate.asset_id)
+                clip = clip_text(asset.title, asset.description) if asset else candidate.title
+                return self.judge.relevance(text, clip, timeout_ms=self.settings.judge_timeout_ms)
+            except Exception as exc:  # a failed judgment falls back to the strict score gate
+                log.warning("judge failed, score alone decides: %s", exc)
+                notes.append(f"judge failed: {exc}")
+                return None
+            finally:
+                latency["judge"] = latency.get("judge", 0.0) + (time.perf_counter() - t0) * 1e3
+
+        return judge
 
     # Manual control, safe to call from any thread.
     def pin(self, asset_id: str | None) -> None:

@@ -38,6 +38,13 @@ _PATTERNS = [
     r"\bwhere was i\b",
     r"\bcheck(ing)? my notes\b",
     r"\bone (moment|second|sec)\b",
+    # the same moves in a few other languages the recognizer handles (no \b: not all scripts
+    # separate words the way English does)
+    "안녕하세요 여러분|구독과 좋아요|구독 버튼|구독해 주세요|시청해 주셔서|알림 설정",  # ko
+    "שלום לכולם|תודה שצפיתם|הירשמו לערוץ",  # he
+    "مرحبا بكم|أهلا بكم|شكرا للمشاهدة|اشتركوا في القناة|اشترك في القناة",  # ar
+    "チャンネル登録|ご視聴ありがとう",  # ja
+    "订阅|感谢收看|感谢观看",  # zh
 ]
 _FILLER_RE = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.IGNORECASE)
 
@@ -55,11 +62,28 @@ _FUNCTION_WORDS = frozenset(
     look want need moment second minute time bit little lot pretty quite
     """.split()  # noqa: SIM905
 )
-_WORD_RE = re.compile(r"[a-z][a-z']*")
+# A word is a run of letters in any script (Hangul, Hebrew, Arabic, CJK... are letters;
+# emoji, digits and punctuation are not), with apostrophes and combining marks inside it.
+_WORD_RE = re.compile(r"[^\W\d_](?:[^\W\d_]|['\u0300-\u036f\u0591-\u05c7\u064b-\u065f])*")
+# In Chinese and Japanese one character can be a whole word.
+_IDEOGRAPH_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+def _is_content(word: str) -> bool:
+    if word.isascii():
+        return len(word) > 1 and word not in _FUNCTION_WORDS
+    # No stop list outside English: any word of two letters or one ideograph counts.
+    return len(word) > 1 or bool(_IDEOGRAPH_RE.match(word))
 
 
 def content_words(text: str) -> list[str]:
-    return [w for w in _WORD_RE.findall(text.lower()) if w not in _FUNCTION_WORDS and len(w) > 1]
+    return [w for w in _WORD_RE.findall(text.lower().replace("\u2019", "'")) if _is_content(w)]
+
+
+def is_latin(text: str) -> bool:
+    """True when most letters of the text are ASCII (the embedding model is English-centric)."""
+    letters = [c for c in text if c.isalpha()]
+    return not letters or sum(c.isascii() for c in letters) >= 0.5 * len(letters)
 
 
 def is_filler(text: str) -> bool:

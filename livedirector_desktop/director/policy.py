@@ -6,11 +6,16 @@ the media time, tests pass whatever they like.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from livedirector_desktop.config import DirectorSettings
 from livedirector_desktop.core.types import Candidate
 from livedirector_desktop.director.retrieval import stands_out
+
+# How strongly the sentence calls for the candidate (the judge's relevance), or None when
+# no judgment is available.
+Judgment = Callable[[Candidate], "float | None"]
 
 
 @dataclass
@@ -40,6 +45,7 @@ class Policy:
         self.state = PolicyState()
 
     def confident(self, candidates: list[Candidate]) -> bool:
+        """The score gate: the best clip is close enough to the sentence to be considered."""
         if not candidates:
             return False
         best = candidates[0].score
@@ -48,24 +54,57 @@ class Policy:
             best >= s.threshold_low and stands_out(candidates) >= s.min_gap
         )
 
-    def wanted(self, candidates: list[Candidate], filler: bool) -> Choice:
+    def strictly_confident(self, candidates: list[Candidate]) -> bool:
+        """The gate when no relevance judgment is available: the score alone, set higher."""
+        if not candidates:
+            return False
+        best = candidates[0].score
+        s = self.settings
+        return best >= s.fallback_threshold or (
+            best >= s.threshold and stands_out(candidates) >= s.fallback_min_gap
+        )
+
+    def judged(self, candidates: list[Candidate], judge: Judgment | None) -> Choice:
+        """Show candidates[0]? Score gate first, then the relevance judgment on that clip."""
+        best = candidates[0]
+        if not self.confident(candidates):
+            return Choice(None, best.score, "no clip matches well enough")
+        relevance = judge(best) if judge is not None else None
+        if relevance is None:
+            if not self.strictly_confident(candidates):
+                return Choice(None, best.score, "no clip matches well enough (score alone)")
+            return Choice(best.asset_id, best.score, "best match (score alone)")
+        # The confidence stays the retrieval score (a cosine, 0..1, as the UI shows it).
+        if relevance < self.settings.judge_threshold:
+            return Choice(None, best.score, f"clip judged off-topic (relevance {relevance:.1f})")
+        return Choice(best.asset_id, best.score, f"best match (relevance {relevance:.1f})")
+
+    def wanted(
+        self, candidates: list[Candidate], filler: bool, judge: Judgment | None = None
+    ) -> Choice:
         """What this sentence alone asks for, before timing rules."""
         allowed = [c for c in candidates if c.asset_id not in self.state.vetoed]
         if filler:
             return Choice(None, 0.0, "filler, greeting or call to action")
         if not allowed:
             return Choice(None, 0.0, "no candidates" if not candidates else "all candidates vetoed")
-        if not self.confident(allowed):
-            return Choice(None, allowed[0].score, "no clip matches well enough")
-        return Choice(allowed[0].asset_id, allowed[0].score, "best match")
+        return self.judged(allowed, judge)
 
-    def decide(self, candidates: list[Candidate], filler: bool, now_ms: float) -> Choice:
+    def decide(
+        self,
+        candidates: list[Candidate],
+        filler: bool,
+        now_ms: float,
+        judge: Judgment | None = None,
+    ) -> Choice:
+        """`judge(candidate)` gives P(it illustrates the sentence), or None when it cannot
+        tell; it is only called for a clip that may go on screen (it costs an LLM call)."""
         st, s = self.state, self.settings
         if st.pinned:
             return self._show(st.pinned, 1.0, "pinned by you", now_ms, manual=True)
         if st.hold:
             return Choice(st.on_screen, 1.0 if st.on_screen else 0.0, "held by you", manual=True)
-        want = self.wanted(candidates, filler)
+        want = self.wanted(candidates, filler, judge)
         if want.asset_id == st.on_screen:
             return Choice(st.on_screen, want.confidence, want.reason)
         if st.on_screen in st.vetoed:
@@ -100,14 +139,18 @@ class Policy:
                 and now_ms - st.last_shown_ms.get(c.asset_id, float("-inf"))
                 >= s.no_repeat_within_ms
             ]
-            if rest and self.confident(rest):
-                return self._show(
-                    rest[0].asset_id, rest[0].score, "best match not shown recently", now_ms
-                )
+            if rest:
+                alt = self.judged(rest, judge)
+                if alt.asset_id:
+                    return self._show(
+                        alt.asset_id, alt.confidence, "best match not shown recently", now_ms
+                    )
             want = Choice(None, 0.0, "best match was just shown")
         return self._show(want.asset_id, want.confidence, want.reason, now_ms)
 
-    def early(self, candidates: list[Candidate], now_ms: float) -> Choice | None:
+    def early(
+        self, candidates: list[Candidate], now_ms: float, judge: Judgment | None = None
+    ) -> Choice | None:
         """While a sentence is still being spoken: a clip only on strong evidence (a stricter
         bar than at its end), and only where the timing rules allow a change now."""
         st, s = self.state, self.settings
@@ -119,6 +162,9 @@ class Policy:
         best = allowed[0]
         if best.score < s.early_threshold or stands_out(allowed) < s.early_gap:
             return None
+        relevance = judge(best) if judge is not None and best.asset_id != st.on_screen else None
+        if relevance is not None and relevance < s.judge_threshold:
+            return None  # the words so far are not about what the clip shows
         if best.asset_id == st.on_screen:
             return Choice(best.asset_id, best.score, "the talk stays on it")
         if st.on_screen and now_ms - st.on_screen_since_ms < s.min_on_screen_ms:
