@@ -57,6 +57,26 @@ def session_cmd(command: str, talk: Path, transcript: Path | None, library: Path
     )
 
 
+def file_session(library, talk: Path, transcript: Path | None, *, camera=True, config=None, **kw):
+    """A live session playing a talk file as camera and microphone, its transcript replayed
+    (None: no recognizer), with the keyword director (no LLM: fast and deterministic)."""
+    from livedirector_desktop.asr.replay import ReplayRecognizer
+    from livedirector_desktop.director.director import Director
+    from livedirector_desktop.director.reasoner import KeywordReasoner
+    from livedirector_desktop.media.sources import FileAudioSource, FileVideoSource
+    from livedirector_desktop.pipeline.live import LiveConfig, LiveSession
+
+    return LiveSession(
+        library,
+        Director(library, KeywordReasoner()),
+        ReplayRecognizer.from_file(transcript) if transcript else None,
+        FileVideoSource(talk) if camera else None,
+        FileAudioSource(talk),
+        config or LiveConfig(width=640, height=360),
+        **kw,
+    )
+
+
 def stream_info(path: Path) -> dict:
     """Lengths and first frame of a recording's video and audio, as a player sees them."""
     import av

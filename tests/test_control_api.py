@@ -13,8 +13,8 @@ import urllib.request
 
 import pytest
 
+from tests.support import file_session
 from tests.test_going_live import free_port, wait_for
-from tests.test_live import _session
 
 pytestmark = pytest.mark.server
 
@@ -24,7 +24,7 @@ def live(short_talk, sample_library):
     from livedirector_desktop.control.server import ControlServer
 
     talk, transcript, _ = short_talk
-    session = _session(sample_library, talk, transcript)
+    session = file_session(sample_library, talk, transcript)
     server = ControlServer(session, 0, token="s3cret-token")
     session.start()
     server.start()
@@ -171,7 +171,7 @@ class Cdp:
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
-def test_the_remote_page_in_a_real_browser_controls_the_session(live, tmp_path):
+def test_the_remote_page_in_a_real_browser_controls_thefile_session(live, tmp_path):
     session, server = live
     port = free_port()
     browser = subprocess.Popen(

@@ -11,7 +11,7 @@ from livedirector_desktop.config import DirectorSettings
 from livedirector_desktop.core.types import Candidate, Outcome
 from livedirector_desktop.director.policy import Policy
 from livedirector_desktop.media.synthetic import BACKDROP_BGR
-from tests.support import frame_at
+from tests.support import file_session, frame_at
 
 STRONG = [Candidate("rocket", "Rocket", 0.62), Candidate("coffee", "Coffee", 0.21)]
 WEAK = [Candidate("rocket", "Rocket", 0.33), Candidate("coffee", "Coffee", 0.21)]
@@ -65,23 +65,11 @@ def test_the_end_of_the_sentence_confirms_or_corrects_an_early_clip(sample_libra
 
 
 def test_live_puts_the_clip_up_while_its_sentence_is_spoken(short_talk, sample_library, tmp_path):
-    from livedirector_desktop.asr.replay import ReplayRecognizer
     from livedirector_desktop.core.events import ShotChanged
-    from livedirector_desktop.director.director import Director
-    from livedirector_desktop.director.reasoner import KeywordReasoner
-    from livedirector_desktop.media.sources import FileAudioSource, FileVideoSource
     from livedirector_desktop.pipeline.headless import run_headless
-    from livedirector_desktop.pipeline.live import LiveConfig, LiveSession
 
     talk, transcript, segments = short_talk
-    session = LiveSession(
-        sample_library,
-        Director(sample_library, KeywordReasoner()),
-        ReplayRecognizer.from_file(transcript),
-        FileVideoSource(talk),
-        FileAudioSource(talk),
-        LiveConfig(width=640, height=360),
-    )
+    session = file_session(sample_library, talk, transcript)
     shots: list[ShotChanged] = []
     session.hub.subscribe(ShotChanged, shots.append)
     out = tmp_path / "early.mp4"

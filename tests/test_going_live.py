@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import stream_info
-from tests.test_live import _session
+from tests.support import file_session, stream_info
 
 pytestmark = pytest.mark.server
 
@@ -70,7 +69,7 @@ def test_stream_arrives_whole_while_recording_and_survives_the_server_going_away
     first, second = tmp_path / "first.flv", tmp_path / "second.flv"
     states: list[StreamChanged] = []
     listener = rtmp_listener(port, first)
-    session = _session(sample_library, talk, transcript)
+    session = file_session(sample_library, talk, transcript)
     session.hub.subscribe(StreamChanged, states.append)
     session.start()
     try:
@@ -115,7 +114,7 @@ def test_a_stream_to_nowhere_is_a_state_not_an_error(short_talk, sample_library)
     from livedirector_desktop.core.events import StreamChanged
 
     talk, _transcript, _ = short_talk
-    session = _session(sample_library, talk, None)
+    session = file_session(sample_library, talk, None)
     states: list[StreamChanged] = []
     session.hub.subscribe(StreamChanged, states.append)
     for bad in ("http://example.com/live", "rtmp:///nohost", "srt://127.0.0.1", "not a url"):
@@ -147,7 +146,7 @@ def test_virtual_camera_without_a_driver_says_what_to_install(short_talk, sample
     from livedirector_desktop.core.errors import LiveDirectorError
 
     talk, _transcript, _ = short_talk
-    session = _session(sample_library, talk, None)
+    session = file_session(sample_library, talk, None)
     session.start()
     try:
         if Path("/dev/video0").exists():

@@ -14,27 +14,16 @@ import numpy as np
 import pytest
 
 from livedirector_desktop.media.synthetic import BACKDROP_BGR
-from tests.support import av_offsets_s, frame_at, livedirector, session_cmd, stream_info
+from tests.support import (
+    av_offsets_s,
+    file_session,
+    frame_at,
+    livedirector,
+    session_cmd,
+    stream_info,
+)
 
 FRAME_S = 1 / 30
-
-
-def _session(library, talk, transcript, *, camera=True, config=None, **kwargs):
-    from livedirector_desktop.asr.replay import ReplayRecognizer
-    from livedirector_desktop.director.director import Director
-    from livedirector_desktop.director.reasoner import KeywordReasoner
-    from livedirector_desktop.media.sources import FileAudioSource, FileVideoSource
-    from livedirector_desktop.pipeline.live import LiveConfig, LiveSession
-
-    return LiveSession(
-        library,
-        Director(library, KeywordReasoner()),
-        ReplayRecognizer.from_file(transcript) if transcript else None,
-        FileVideoSource(talk) if camera else None,
-        FileAudioSource(talk),
-        config or LiveConfig(width=640, height=360),
-        **kwargs,
-    )
 
 
 BLOCK_QT = """
@@ -121,7 +110,7 @@ def test_a_slow_clip_never_makes_the_tick_wait(sample_library, tmp_path):
     transcript = tmp_path / "talk.json"
     transcript.write_text(json.dumps({"segments": segments}))
     opened: list[float] = []
-    session = _session(
+    session = file_session(
         sample_library,
         talk,
         transcript,
@@ -207,7 +196,7 @@ def test_commands_change_the_session_and_every_view_hears(short_talk, sample_lib
     from livedirector_desktop.core.events import ControlChanged, ShotChanged
 
     talk, _transcript, _ = short_talk
-    session = _session(sample_library, talk, None)
+    session = file_session(sample_library, talk, None)
     controls: list[ControlChanged] = []
     shots: list[ShotChanged] = []
     session.hub.subscribe(ControlChanged, controls.append)
@@ -243,7 +232,7 @@ def test_captions_are_drawn_into_the_recording(short_talk, sample_library, tmp_p
     from livedirector_desktop.pipeline.headless import run_headless
 
     talk, transcript, segments = short_talk
-    session = _session(sample_library, talk, transcript)
+    session = file_session(sample_library, talk, transcript)
     session.set_captions(True)
     out = tmp_path / "captions.mp4"
     run_headless(session, record=out, quit_after_s=segments[1]["end"] + 1.0)
@@ -263,7 +252,7 @@ def test_camera_and_microphone_can_be_replaced_while_running(short_talk, sample_
     talk, _transcript, _ = short_talk
     other = tmp_path / "other.mp4"
     write_flash_beep(other, seconds=3.0, width=640, height=360)
-    session = _session(sample_library, talk, None)
+    session = file_session(sample_library, talk, None)
     session.start()
     try:
         time.sleep(1.0)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from livedirector_desktop.media.synthetic import BACKDROP_BGR
-from tests.support import frame_at, session_cmd, stream_info
+from tests.support import file_session, frame_at, session_cmd, stream_info
 from tests.ui.conftest import ARTIFACTS
 
 BACKDROP = BACKDROP_BGR
@@ -133,24 +133,12 @@ def test_studio_opens_without_camera_or_microphone(tmp_path, sample_library):
 
 @pytest.fixture()
 def studio(qtbot, short_talk, sample_library, tmp_path):
-    from livedirector_desktop.asr.replay import ReplayRecognizer
     from livedirector_desktop.config import Settings
-    from livedirector_desktop.director.director import Director
-    from livedirector_desktop.director.reasoner import KeywordReasoner
-    from livedirector_desktop.media.sources import FileAudioSource, FileVideoSource
-    from livedirector_desktop.pipeline.live import LiveConfig, LiveSession
     from livedirector_desktop.sessions.store import SessionStore
     from livedirector_desktop.ui.main_window import StudioOptions, StudioWindow
 
     talk, transcript, _ = short_talk
-    session = LiveSession(
-        sample_library,
-        Director(sample_library, KeywordReasoner()),
-        ReplayRecognizer.from_file(transcript),
-        FileVideoSource(talk),
-        FileAudioSource(talk),
-        LiveConfig(width=640, height=360),
-    )
+    session = file_session(sample_library, talk, transcript)
     window = StudioWindow(
         session,
         Settings(),

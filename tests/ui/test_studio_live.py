@@ -8,30 +8,19 @@ import time
 
 import pytest
 
+from tests.support import file_session
 from tests.test_going_live import free_port, media, rtmp_listener
 
 
 @pytest.fixture()
 def live_studio(qtbot, short_talk, sample_library, tmp_path):
-    from livedirector_desktop.asr.replay import ReplayRecognizer
     from livedirector_desktop.config import Settings
     from livedirector_desktop.control.server import ControlServer
-    from livedirector_desktop.director.director import Director
-    from livedirector_desktop.director.reasoner import KeywordReasoner
-    from livedirector_desktop.media.sources import FileAudioSource, FileVideoSource
-    from livedirector_desktop.pipeline.live import LiveConfig, LiveSession
     from livedirector_desktop.sessions.store import SessionStore
     from livedirector_desktop.ui.main_window import StudioOptions, StudioWindow
 
     talk, transcript, _ = short_talk
-    session = LiveSession(
-        sample_library,
-        Director(sample_library, KeywordReasoner()),
-        ReplayRecognizer.from_file(transcript),
-        FileVideoSource(talk),
-        FileAudioSource(talk),
-        LiveConfig(width=640, height=360),
-    )
+    session = file_session(sample_library, talk, transcript)
     control = ControlServer(session, 0)
     control.start()
     settings = Settings()
