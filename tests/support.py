@@ -281,7 +281,17 @@ def score_timeline(frames: list[tuple[float, str | None]], sentences: list[dict]
                 round(max(covered) - s["start"] + 1 / 30, 3) if covered else 0.0
             )
         shown = [k for _, k in during if k is not None]
-        row["changes"] = sum(1 for a, b in itertools.pairwise(shown) if a != b)
+        # cuts: every change of what is fully on screen (speaker included); clip changes:
+        # B-roll clips that came on during the sentence other than the one up before.
+        row["cuts"] = sum(1 for a, b in itertools.pairwise(shown) if a != b)
+        before = next((k for t, k in reversed(frames) if t < s["start"] and k), None)
+        clips = [k for k in shown if k != SPEAKER]
+        previous = before if before != SPEAKER else None
+        row["changes"] = 0
+        for k in clips:
+            if k != previous:
+                row["changes"] += 1
+                previous = k
         rows.append(row)
     topical = [r for r in rows if r["expected"]]
     onsets_end = [r["onset_from_end_s"] for r in topical if r["onset_from_end_s"] is not None]
@@ -297,4 +307,5 @@ def score_timeline(frames: list[tuple[float, str | None]], sentences: list[dict]
         "onset_from_start_s_max": round(max(onsets_start), 3) if onsets_start else None,
         "filler_broll_s_max": round(max(filler), 3) if filler else None,
         "changes_per_sentence_max": max(r["changes"] for r in rows) if rows else 0,
+        "cuts_per_sentence_max": max(r["cuts"] for r in rows) if rows else 0,
     }

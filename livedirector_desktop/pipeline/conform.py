@@ -136,22 +136,33 @@ def conform_segments(
     clip starts with its sentence and leaves when the talk moves on; then the creator's
     manual takes, at the moments they were made, over the top."""
     manual = [s for s in log.segments if s.path == "manual" and s.asset_id not in log.vetoed]
+    decided = {d.get("text") for d in log.decisions}
+    planned = []
     if log.decisions:
         end_ms = max([c.end_ms for c in log.cues] + [s.end_ms for s in log.segments] + [0.0])
         planned = direct(log.cues, LoggedDirector(log, settings), end_ms + 5000, opts)
-    else:  # a recovered recording has no decision log: its segments, moved to their sentences
-        planned = []
-        for segment in log.segments:
-            if segment.path == "manual" or segment.asset_id in log.vetoed:
-                continue
-            asked = [
-                c.start_ms
-                for c in log.cues
-                if c.text == segment.text and c.start_ms <= segment.start_ms
-            ]
-            planned.append(
-                dataclasses.replace(segment, start_ms=max(asked, default=segment.start_ms))
-            )
+    # Clips whose sentence has no decision logged (a recovered recording keeps no decision
+    # log; a recording stopped mid-sentence has an early clip only): as shown, moved to
+    # their sentences where those are known.
+    decided_planned = list(planned)
+    for segment in log.segments:
+        if segment.path == "manual" or segment.asset_id in log.vetoed:
+            continue
+        if any(text.startswith(segment.text) for text in decided if text):
+            continue  # its sentence was decided (an early clip's text is a partial of it)
+        if any(
+            p.asset_id == segment.asset_id
+            and p.start_ms < segment.end_ms
+            and segment.start_ms < p.end_ms
+            for p in decided_planned
+        ):
+            continue
+        asked = [
+            c.start_ms
+            for c in log.cues
+            if c.text == segment.text and c.start_ms <= segment.start_ms
+        ]
+        planned.append(dataclasses.replace(segment, start_ms=max(asked, default=segment.start_ms)))
     return overlay(planned, manual)
 
 

@@ -34,8 +34,8 @@ SIDECAR_SUFFIXES = (".srt", ".vtt", ".json", *EDIT_FORMATS)
 
 def sidecar_paths(video: Path) -> list[Path]:
     """The files written beside `video`: captions, decision timeline, edit list."""
-    base = Path(video).with_suffix("")
-    return [base.with_suffix(s) for s in SIDECAR_SUFFIXES]
+    video = Path(video)  # "talk.final.mp4" -> "talk.final.srt" (not "talk.srt")
+    return [video.with_name(video.stem + suffix) for suffix in SIDECAR_SUFFIXES]
 
 
 def files_written(video: Path) -> list[Path]:

@@ -96,6 +96,7 @@ class StudioWindow(QMainWindow):
         self.bridge.control.connect(self.on_control)
         self.bridge.progress.connect(self.on_progress)
         self.last_final_cut: Path | None = None
+        self.final_cut_error = ""
         self.bridge.stream.connect(self.on_stream)
         self.bridge.virtual_camera.connect(self.on_virtual_camera)
         self.bridge.stats.connect(self.on_engine_stats)
@@ -567,7 +568,16 @@ class StudioWindow(QMainWindow):
             bar.setVisible(False)
             self.final_cut_button.setEnabled(True)
             if error:
-                QMessageBox.warning(self, "The final cut could not be made", str(error))
+                log.error("final cut of %s failed: %s", recording, error)
+                self.final_cut_error = str(error)
+                self.statusBar().showMessage(f"The final cut could not be made: {error}")
+                box = QMessageBox(
+                    QMessageBox.Icon.Warning,
+                    "The final cut could not be made",
+                    str(error),
+                    parent=self,
+                )
+                box.open()  # not modal: the studio goes on
                 return
             self.last_final_cut = result.output
             self.statusBar().showMessage(f"Final cut saved: {result.output}")
