@@ -441,21 +441,31 @@ class LiveSession:
             self._due_ms = min(due, since + self.config.max_on_screen_ms)
 
     def _defer(self, decision: Decision, event: TranscriptEvent) -> None:
-        """Timing rules keep the shot for now: open what follows it, and say when."""
+        """Timing rules keep the shot for now: say what follows it and when, then open it.
+
+        The choice is registered before its clip is opened, so a tick that comes due while
+        the clip is still opening keeps the shot (no flash of the camera) instead of cutting.
+        """
         wanted = decision.wanted_asset_id
-        player = None
-        with self._cut_lock:
-            old = self._deferred
-            if old is not None and old.asset_id == wanted and old.player is not None:
-                player, old.player = old.player, None  # the same clip again: keep it open
-        if player is None and wanted and wanted != self.scene.current.asset_id:
-            player = self.clips.open(wanted, self.scene.layout_name, float("inf"))
         due = max(self.scene.since_ms + self.director.settings.min_on_screen_ms, self.now_ms())
         with self._cut_lock:
-            old, self._deferred = self._deferred, _Deferred(wanted, decision, event.text, player)
+            old = self._deferred
+            player = None
+            if old is not None and old.asset_id == wanted and old.player is not None:
+                player, old.player = old.player, None  # the same clip again: keep it open
+            deferred = _Deferred(wanted, decision, event.text, player)
+            self._deferred = deferred
             self._due_ms = min(self._due_ms, due)
         if old is not None and old.player is not None:
             self.clips.discard(old.player)
+        if player is None and wanted and wanted != self.scene.current.asset_id:
+            player = self.clips.open(wanted, self.scene.layout_name, float("inf"))
+            with self._cut_lock:
+                if self._deferred is deferred:
+                    deferred.player = player
+                    player = None
+            if player is not None:
+                self.clips.discard(player)  # superseded while it opened
 
     # ------------------------------------------------------------------ cuts
 
@@ -527,6 +537,8 @@ class LiveSession:
             if self._due_ms > now_ms:  # another cut moved it meanwhile
                 return
             deferred = self._deferred
+            if deferred is not None and deferred.asset_id and deferred.player is None:
+                return  # its clip is still opening: the shot stays a moment longer
             if deferred is not None and deferred.asset_id and deferred.player is not None:
                 self._cut_locked(
                     deferred.asset_id,

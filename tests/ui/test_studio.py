@@ -100,6 +100,19 @@ def test_killing_the_studio_mid_recording_leaves_a_playable_file(
     info = stream_info(partial)
     assert info["frames"] >= 3 * 30 and info["video_s"] >= 3.0  # lost at most ~2 s of 6
 
+    # The next start of the studio finishes it: a plain MP4 under its name, its sidecars,
+    # its session row completed, and the user told.
+    again = subprocess.run(
+        studio_cmd(talk, transcript, sample_library, "--quit-after", "2"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert again.returncode == 0, again.stderr
+    assert "crash" in again.stderr and "recovered" in again.stderr.lower(), again.stderr
+    assert stream_info(out)["frames"] >= 3 * 30 and not partial.exists()
+    assert out.with_suffix(".srt").exists() and out.with_suffix(".json").exists()
+
 
 def test_studio_opens_without_camera_or_microphone(tmp_path, sample_library):
     out = tmp_path / "shot.png"
