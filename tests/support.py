@@ -233,15 +233,22 @@ def clip_signatures(library_dir: Path, width: int, height: int) -> dict[str, np.
 
 
 def classify_frames(
-    video: Path, signatures: dict[str, np.ndarray], within: float = 14.0
+    video: Path, signatures: dict[str, np.ndarray], within: float | None = None
 ) -> list[tuple[float, str | None]]:
     """(time, what is fully on screen) for every frame: a clip id, SPEAKER, or None while a
-    crossfade (or anything else) shows."""
+    crossfade (or anything else) shows. A frame is a clip's when it is within `within` of
+    it: by default half the distance between the two closest looks, so a blend or a
+    neighbour is never taken for it."""
+    import itertools as it
+
     import av
 
     from livedirector_desktop.media.synthetic import BACKDROP_BGR
 
     known = {**signatures, SPEAKER: np.array(BACKDROP_BGR, dtype=float)}
+    if within is None:
+        closest = min(float(np.abs(a - b).max()) for a, b in it.combinations(known.values(), 2))
+        within = min(14.0, closest / 2)
     out = []
     with av.open(str(video)) as c:
         for frame in c.decode(c.streams.video[0]):
@@ -251,6 +258,18 @@ def classify_frames(
                 key=lambda kv: kv[1],
             )
             out.append((float(frame.time), name if dist <= within else None))
+    # A crossfade between two clips passes through colours near a third for a frame or
+    # two: a look counts only once it holds for `steady` frames.
+    steady, labels = 3, [k for _, k in out]
+    n = 0
+    while n < len(labels):
+        end = n
+        while end < len(labels) and labels[end] == labels[n]:
+            end += 1
+        if end - n < steady:
+            for m in range(n, end):
+                out[m] = (out[m][0], None)
+        n = end
     return out
 
 
