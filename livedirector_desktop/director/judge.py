@@ -26,7 +26,7 @@ from typing import Protocol
 
 import numpy as np
 
-from livedirector_desktop.director.llama import PROMPT_PREFIX
+from livedirector_desktop.director.llama import PROMPT_PREFIX, load_llama
 from livedirector_desktop.director.reasoner import ReasonerError
 
 log = logging.getLogger(__name__)
@@ -56,23 +56,11 @@ class LlamaJudge:
     name = "llm-pmi"
 
     def __init__(self, model_path: Path, threads: int = 2, n_ctx: int = 768, warm: bool = True):
-        import llama_cpp._logger as llama_logger
-        from llama_cpp import Llama
-
-        llama_logger.logger.setLevel(logging.CRITICAL)
         started = time.perf_counter()
         self.model_path = Path(model_path)
         self._lock = threading.Lock()
         self._baseline: OrderedDict[str, float] = OrderedDict()
-        self._llm = Llama(
-            model_path=str(self.model_path),
-            n_ctx=n_ctx,
-            n_threads=threads,
-            n_threads_batch=threads,
-            n_batch=512,
-            logits_all=True,
-            verbose=False,
-        )
+        self._llm = load_llama(self.model_path, n_ctx, threads, logits_all=True)
         self.load_ms = (time.perf_counter() - started) * 1e3
         if warm:
             self.relevance("Hello.", "crowd celebration")

@@ -90,6 +90,30 @@ def check_gguf(path: Path) -> None:
         raise _damaged(path, "no GGUF header" if head else "the file is empty")
 
 
+def load_llama(model_path: Path, n_ctx: int, threads: int, logits_all: bool = False):
+    """A llama.cpp context on the GGUF file (the reasoner's and the judge's), quiet; a file
+    that is not a whole GGUF is a clear error naming it, not a traceback."""
+    import llama_cpp._logger as llama_logger
+    from llama_cpp import Llama
+
+    # llama.cpp reports through this logger even with verbose=False (e.g. Gemma's KV
+    # cache notice); the user's terminal is not the place for it.
+    llama_logger.logger.setLevel(logging.CRITICAL)
+    check_gguf(model_path)
+    try:
+        return Llama(
+            model_path=str(model_path),
+            n_ctx=n_ctx,
+            n_threads=threads,
+            n_threads_batch=threads,
+            n_batch=512,
+            logits_all=logits_all,
+            verbose=False,
+        )
+    except (ValueError, RuntimeError, OSError) as exc:  # llama.cpp: "Failed to load model"
+        raise _damaged(model_path, str(exc)) from exc
+
+
 class LlamaReasoner:
     name = "llm"
 
@@ -101,28 +125,11 @@ class LlamaReasoner:
         max_tokens: int = 24,
         warm: bool = True,
     ) -> None:
-        import llama_cpp._logger as llama_logger
-        from llama_cpp import Llama
-
-        # llama.cpp reports through this logger even with verbose=False (e.g. Gemma's KV
-        # cache notice); the user's terminal is not the place for it.
-        llama_logger.logger.setLevel(logging.CRITICAL)
         started = time.perf_counter()
         self.model_path = Path(model_path)
         self.max_tokens = max_tokens
         self._lock = threading.Lock()  # one llama context: one caller at a time
-        check_gguf(self.model_path)
-        try:
-            self._llm = Llama(
-                model_path=str(self.model_path),
-                n_ctx=n_ctx,
-                n_threads=threads,
-                n_threads_batch=threads,
-                n_batch=512,
-                verbose=False,
-            )
-        except (ValueError, RuntimeError, OSError) as exc:  # llama.cpp: "Failed to load model"
-            raise _damaged(self.model_path, str(exc)) from exc
+        self._llm = load_llama(self.model_path, n_ctx, threads)
         self.load_ms = (time.perf_counter() - started) * 1e3
         if warm:
             # Evaluates the fixed prefix once so the first real sentence only pays for itself.
