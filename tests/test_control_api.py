@@ -206,7 +206,9 @@ def test_the_remote_page_in_a_real_browser_controls_thefile_session(live, tmp_pa
                  "the transcript on the page")  # fmt: skip
         wait_for(lambda: value("document.querySelectorAll('.clip').length") > 0, 20,
                  "suggestions on the page")  # fmt: skip
-        assert value("document.querySelector('.clip img').naturalWidth") > 0  # the thumbnail
+        # The thumbnail: the card appears at once, its image once the browser has fetched it.
+        wait_for(lambda: value("document.querySelector('.clip img').naturalWidth") > 0, 10,
+                 "the clip's thumbnail decoded")  # fmt: skip
         asset = value("document.querySelector('.clip').dataset.assetId")
         value("document.querySelector('.clip .take').click()")
         wait_for(lambda: session.state().on_screen == asset, 3, "the clip on the program")
