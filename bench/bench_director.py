@@ -4,8 +4,9 @@
     .venv/bin/python bench/bench_director.py --sizes        # director only; keeps search figures
 
 Sets: the shared dev set and off-library set (tuned on), each also in ASR style (lowercase,
-no punctuation, made here from the shared files), and the held-out library + sentences in
-tests/data/heldout (written before tuning, never tuned on).
+no punctuation, made here from the shared files), and two held-out libraries + sentences,
+tests/data/heldout and tests/data/heldout2 (written before tuning, never tuned on; heldout2
+by someone who had not seen the director's output).
 
 Writes bench/results/director.json. Uses the real parts: clips made with PyAV, Chroma
 embedded, the MiniLM ONNX model from the models folder, llama.cpp with each GGUF.
@@ -15,7 +16,6 @@ The machine is noisy: medians and 95th percentiles, never single runs.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import platform
@@ -34,8 +34,9 @@ sys.path.insert(0, str(ROOT))
 from livedirector_desktop import models  # noqa: E402
 from livedirector_desktop.config import Settings  # noqa: E402
 from livedirector_desktop.director.director import Director  # noqa: E402
-from livedirector_desktop.director.judge import LlamaJudge  # noqa: E402
+from livedirector_desktop.director.judge import LlamaJudge, library_titles  # noqa: E402
 from livedirector_desktop.director.llama import LlamaReasoner  # noqa: E402
+from livedirector_desktop.director.policy import JUDGED  # noqa: E402
 from livedirector_desktop.director.reasoner import KeywordReasoner  # noqa: E402
 from livedirector_desktop.library.embeddings import MiniLMEmbedder  # noqa: E402
 from livedirector_desktop.library.importer import import_paths  # noqa: E402
@@ -65,25 +66,26 @@ def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
 
 
-class RecordingJudge:
-    """The real judge, remembering its last relevance so the sweep can replay the decision."""
+class RecordingDirector(Director):
+    """The real director, remembering the evidence it weighed so the sweep can replay the
+    decision at other thresholds."""
 
-    def __init__(self, judge) -> None:
-        self.judge, self.name, self.last = judge, judge.name, None
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.evidence: dict[str, float | None] = {}
 
-    def relevance(self, sentence: str, clip: str, timeout_ms: float = 0) -> float:
-        self.last = None
-        self.last = self.judge.relevance(sentence, clip, timeout_ms)
-        return self.last
+    def _judged_ahead(self, candidates, judge, floor: float = 0.0):
+        look = super()._judged_ahead(candidates, judge, floor)
+        self.evidence = {c.asset_id: look(c) for c in candidates[:JUDGED]}
+        return look
 
 
-def run_set(director: Director, judge, items: list[dict]) -> list[dict]:
+def run_set(director: RecordingDirector, items: list[dict]) -> list[dict]:
     """One decision per sentence (policy reset each time), with what the sweep needs."""
     rows = []
     for item in items:
         director.reset()
-        if judge is not None:
-            judge.last = None
+        director.evidence = {}
         d = director.decide(item["text"], now_ms=0)
         top = d.candidates[0] if d.candidates else None
         rows.append(
@@ -95,34 +97,39 @@ def run_set(director: Director, judge, items: list[dict]) -> list[dict]:
                 "query": d.query,
                 "top": top.asset_id if top else None,
                 "score": round(top.score, 4) if top else None,
-                "gate": bool(d.candidates) and director.policy.confident(d.candidates),
+                "low": bool(top) and top.score >= director.settings.threshold_low,
                 "strict": bool(d.candidates) and director.policy.strictly_confident(d.candidates),
-                "relevance": None if judge is None or judge.last is None else round(judge.last, 3),
+                "evidence": {k: round(v, 4) for k, v in director.evidence.items() if v is not None},
+                "scores": {c.asset_id: round(c.score, 4) for c in d.candidates[:JUDGED]},
                 "latency_ms": {k: round(v, 2) for k, v in d.latency_ms.items()},
             }
         )
     return rows
 
 
-def replay(row: dict, judge_threshold: float | None, score_threshold: float | None) -> str | None:
-    """The decision under another operating point (judge threshold, or a plain score cut)."""
+def replay(
+    row: dict, evidence_threshold: float | None, score_threshold: float | None, low: float
+) -> str | None:
+    """The decision under another operating point (evidence threshold, or a plain score cut)."""
     if row["top"] is None:
         return None
     if score_threshold is not None:
         return row["top"] if row["score"] >= score_threshold else None
-    if not row["gate"]:
+    if not row["low"]:
         return None
-    if row["relevance"] is None:
+    if not row["evidence"]:
         return row["top"] if row["strict"] else None
-    return row["top"] if row["relevance"] >= judge_threshold else None
+    pick, value = max(row["evidence"].items(), key=lambda kv: kv[1])
+    ok = value >= evidence_threshold and row["scores"].get(pick, 0) >= low
+    return pick if ok else None
 
 
-def scores(rows_by_set: dict[str, list[dict]], **point) -> dict:
+def scores(rows_by_set: dict[str, list[dict]], low: float = 0.15, **point) -> dict:
     """Accuracy per set, abstention off-library, precision/recall of the clips shown."""
     out: dict = {}
     shown = right_shown = topical = topical_right = 0
     for name, rows in rows_by_set.items():
-        got = [replay(r, **point) for r in rows]
+        got = [replay(r, **point, low=low) for r in rows]
         right = sum(g == r["expected"] for g, r in zip(got, rows, strict=True))
         out[name] = round(right / len(rows), 4)
         for g, r in zip(got, rows, strict=True):
@@ -137,18 +144,23 @@ def scores(rows_by_set: dict[str, list[dict]], **point) -> dict:
 
 
 def run_director(
-    lib: Library, reasoner, judge, sets: dict[str, list[dict]], heldout_lib: Library | None
+    lib: Library, reasoner, judge, sets: dict[str, list[dict]], libraries: dict[str, Library]
 ) -> dict:
     # No timeouts: this measures what the director decides on a busy shared machine;
     # the latency figures say what it costs.
-    settings = dataclasses.replace(Settings().director, judge_timeout_ms=0)
-    rec = RecordingJudge(judge) if judge is not None else None
-    director = Director(lib, reasoner, settings, judge=rec, timeout_ms=0)
+    settings = Settings().director.model_copy(update={"judge_timeout_ms": 0})
+    director = RecordingDirector(lib, reasoner, settings, judge=judge, timeout_ms=0)
+    warm = {}
+    if judge is not None:
+        # As `make_judge` does for the library it is built with (baselines are then saved).
+        for name, library in {"dev": lib, **libraries}.items():
+            t0 = time.perf_counter()
+            n = judge.warm(library_titles(library))
+            warm[name] = {"clips": n, "ms": round((time.perf_counter() - t0) * 1e3)}
     rows = {}
     for name, items in sets.items():
-        target = heldout_lib if name.startswith("heldout") else lib
-        director.library = target
-        rows[name] = run_set(director, rec, items)
+        director.library = libraries.get(name.removesuffix("_asr"), lib)
+        rows[name] = run_set(director, items)
     tuned = {k: v for k, v in rows.items() if not k.startswith("heldout")}
     lat: dict[str, list[float]] = {}
     for rs in rows.values():
@@ -157,7 +169,7 @@ def run_director(
                 for k in ("llm", "retrieval", "judge", "total"):
                     lat.setdefault(k, []).append(r["latency_ms"].get(k, 0.0))
     result: dict = {
-        "operating_point": {"judge_threshold": settings.judge_threshold},
+        "operating_point": {"evidence_threshold": settings.evidence_threshold},
         "at_operating_point": {
             name: {
                 "correct": sum(r["got"] == r["expected"] for r in rs),
@@ -171,27 +183,28 @@ def run_director(
             for name, rs in rows.items()
         },
         "latency_ms": {k: summary(v) for k, v in lat.items()},
+        "judge_warm": warm,
     }
     if judge is not None:
-        result["sweep_judge"] = [
-            {"judge_threshold": t, **scores(tuned, judge_threshold=t, score_threshold=None)}
-            for t in [round(x, 2) for x in np.arange(-2.0, 8.001, 0.5)]
-        ]
+        result["sweep_evidence"] = [
+            {"evidence_threshold": t, **scores(tuned, evidence_threshold=t, score_threshold=None,
+                                               low=settings.threshold_low)}
+            for t in [round(x, 3) for x in np.arange(0.3, 0.801, 0.025)]
+        ]  # fmt: skip
     result["sweep_score_only"] = [
-        {"score_threshold": t, **scores(tuned, judge_threshold=None, score_threshold=t)}
+        {"score_threshold": t, **scores(tuned, evidence_threshold=None, score_threshold=t)}
         for t in [round(x, 2) for x in np.arange(0.15, 0.6001, 0.025)]
     ]
     result["rows"] = {
         name: [
-            {k: r[k] for k in ("text", "expected", "got", "top", "score", "gate", "strict")}
-            | {"relevance": r["relevance"]}
+            {k: r[k] for k in ("text", "expected", "got", "top", "score", "strict", "evidence")}
             for r in rs
         ]
         for name, rs in rows.items()
     }
     result["misses"] = {
         name: [
-            {k: r[k] for k in ("text", "expected", "got", "top", "score", "relevance", "query")}
+            {k: r[k] for k in ("text", "expected", "got", "top", "score", "evidence", "query")}
             for r in rs
             if r["got"] != r["expected"]
         ]
@@ -282,6 +295,9 @@ def main() -> None:
     heldout_dir = ROOT / "tests" / "data" / "heldout"
     heldout_catalog = json.loads((heldout_dir / "catalog.json").read_text())
     heldout = read_jsonl(heldout_dir / "sentences.jsonl")
+    heldout2_dir = ROOT / "tests" / "data" / "heldout2"
+    heldout2_catalog = json.loads((heldout2_dir / "catalog.json").read_text())
+    heldout2 = read_jsonl(heldout2_dir / "sentences.jsonl")
     # Tuned on: dev + off (both styles). Never tuned on: heldout (its own library).
     sets = {
         "dev": dev,
@@ -290,6 +306,8 @@ def main() -> None:
         "off_asr": [{**i, "text": asr_style(i["text"])} for i in off],
         "heldout": heldout,
         "heldout_asr": [{**i, "text": asr_style(i["text"])} for i in heldout],
+        "heldout2": heldout2,
+        "heldout2_asr": [{**i, "text": asr_style(i["text"])} for i in heldout2],
     }
     report: dict = {
         "machine": {
@@ -301,7 +319,7 @@ def main() -> None:
         "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "sets": {k: len(v) for k, v in sets.items()},
         "tuned_on": ["dev", "dev_asr", "off", "off_asr"],
-        "held_out": ["heldout", "heldout_asr"],
+        "held_out": ["heldout", "heldout_asr", "heldout2", "heldout2_asr"],
     }
     if not args.sizes and args.out.is_file():
         # Search figures do not depend on the director: keep the last measured ones.
@@ -312,7 +330,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         lib = build_library(catalog, tmp / "dev", embedder)
-        heldout_lib = build_library(heldout_catalog, tmp / "heldout", embedder)
+        libraries = {
+            "heldout": build_library(heldout_catalog, tmp / "heldout", embedder),
+            "heldout2": build_library(heldout2_catalog, tmp / "heldout2", embedder),
+        }
         if args.sizes:
             imp = lib.import_report  # type: ignore[attr-defined]
             report["import"] = {
@@ -329,7 +350,7 @@ def main() -> None:
             report["embed_sentence_ms"] = summary(emb_ms)
 
         report["director"] = {
-            "keyword (no LLM)": run_director(lib, KeywordReasoner(), None, sets, heldout_lib)
+            "keyword (no LLM)": run_director(lib, KeywordReasoner(), None, sets, libraries)
         }
         non_latin: dict = {}
         for name in args.models:
@@ -339,9 +360,9 @@ def main() -> None:
                 continue
             t = time.perf_counter()
             reasoner = LlamaReasoner(path, threads=settings.llm_threads)
-            judge = LlamaJudge(path, threads=settings.llm_threads)
+            judge = LlamaJudge(reasoner)
             load_ms = (time.perf_counter() - t) * 1e3
-            result = run_director(lib, reasoner, judge, sets, heldout_lib)
+            result = run_director(lib, reasoner, judge, sets, libraries)
             result["load_ms"] = round(load_ms)
             report["director"][name] = result
             director = Director(lib, reasoner, settings.director, judge=judge)

@@ -13,6 +13,7 @@ included), LIVEDIRECTOR_MODELS, LIVEDIRECTOR_LIBRARY, LIVEDIRECTOR_CONFIG (the s
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import tomllib
@@ -23,6 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from livedirector_desktop.core.errors import BadInputError
 from livedirector_desktop.core.files import write_atomic
+
+log = logging.getLogger(__name__)
 
 APP = "livedirector"
 APP_TITLE = "LiveDirector"
@@ -93,25 +96,22 @@ class _Section(BaseModel):
 
 class DirectorSettings(_Section):
     threshold: float = _key(
-        0.25, "director", "A clip scoring this (cosine 0..1) is shown", ge=0, le=1
+        0.25, "director", "No judgment: a clip this close that stands out is shown", ge=0, le=1
     )
     threshold_low: float = _key(
-        0.15, "director", "A weaker clip, down to this, is shown only if it stands out", ge=0, le=1
-    )
-    min_gap: float = _key(
-        0.08, "director", "How far a weak clip must stand out from the rest", ge=0, le=1
+        0.15, "director", "No clip scoring below this (cosine 0..1) is ever shown", ge=0, le=1
     )
     query_weight: float = _key(
         0.3, "director", "Weight of the LLM's visual query against the sentence", ge=0, le=1
     )
     # A clip stays at least this long, and otherwise as long as its sentence (and the
     # sentences after it that ask for it) plus `tail_ms`: then back to the speaker.
-    # The relevance judgment (director/judge.py): how much the sentence raises the local
-    # LLM's odds of describing its B-roll with the best clip's title (nats, vs a neutral
-    # sentence) must reach `judge_threshold`. Only clips past the score gate are judged.
+    # The relevance judgment (director/judge.py): the evidence that a clip illustrates the
+    # sentence (its score, plus how much the sentence raises the local LLM's odds of naming
+    # the clip, plus how far it stands out) must reach `evidence_threshold`.
     judge: bool = _key(True, "director", "Ask the local LLM whether the best clip fits")
-    judge_threshold: float = _key(
-        1.5, "director", "How much the sentence must favour the clip (nats)", ge=-20, le=20
+    evidence_threshold: float = _key(
+        0.52, "director", "Evidence a clip needs to be shown (score units)", ge=-5, le=5
     )
     judge_timeout_ms: int = _key(1000, "director", "Longest wait for the judgment (ms)", gt=0)
     # Without a judgment (no LLM, or it failed), the score alone must reach these: stricter,
@@ -271,8 +271,21 @@ def _one_line(error: dict) -> str:
     return f"setting {key} = {error.get('input')!r}: {error['msg'].lower()}"
 
 
+# Keys an older version wrote whose meaning changed: dropped on load with a warning rather
+# than read on the wrong scale.
+RETIRED = {
+    ("director", "judge_threshold"): "it was in nats; director.evidence_threshold replaces it",
+    ("director", "min_gap"): "how far a clip stands out is now part of the judge's evidence",
+}
+
+
 def validate(data: dict[str, Any], where: str) -> Settings:
     """Settings from plain data; BadInputError naming `where`, the key and what is allowed."""
+    for (group, key), why in RETIRED.items():
+        section = data.get(group)
+        if isinstance(section, dict) and key in section:
+            data = {**data, group: {k: v for k, v in section.items() if k != key}}
+            log.warning("%s: setting %s.%s is no longer used (%s)", where, group, key, why)
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:

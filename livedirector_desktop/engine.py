@@ -88,7 +88,7 @@ def make_director(
     from livedirector_desktop.director.judge import make_judge
 
     reasoner = reasoner if reasoner is not None else make_reasoner(settings)
-    judge = make_judge(reasoner, settings.llm_threads) if settings.director.judge else None
+    judge = make_judge(reasoner, library) if settings.director.judge else None
     return Director(
         library, reasoner, settings.director, timeout_ms=settings.llm_timeout_ms, judge=judge
     )

@@ -31,42 +31,45 @@ OTHER = cands(("coffee", 0.55), ("bread", 0.3), ("farm", 0.2))
 
 
 def approve(candidate: Candidate) -> float:
-    """A judge that finds every clip relevant: the score gate alone is under test."""
+    """A judge that finds every clip relevant: the timing rules alone are under test."""
     return 10.0
 
 
-def test_threshold_and_standing_out():
-    policy = Policy(DirectorSettings(threshold=0.25, threshold_low=0.15, min_gap=0.08))
-    ok = approve
-    assert policy.wanted(STRONG, False, ok).asset_id == "rocket"
-    assert policy.wanted(cands(("a", 0.2), ("b", 0.19), ("c", 0.18)), False, ok).asset_id is None
-    assert policy.wanted(cands(("a", 0.2), ("b", 0.09), ("c", 0.08)), False, ok).asset_id == "a"
-    assert policy.wanted(cands(("a", 0.1)), False, ok).asset_id is None
-    assert policy.wanted(STRONG, True, ok).reason.startswith("filler")
+def test_score_gate_without_a_judge():
+    policy = Policy(
+        DirectorSettings(threshold=0.25, threshold_low=0.15, fallback_threshold=0.35,
+                         fallback_min_gap=0.12)
+    )  # fmt: skip
+    assert policy.wanted(STRONG, False).asset_id == "rocket"
+    assert policy.wanted(cands(("a", 0.3), ("b", 0.29), ("c", 0.28)), False).asset_id is None
+    assert policy.wanted(cands(("a", 0.3), ("b", 0.09), ("c", 0.08)), False).asset_id == "a"
+    assert policy.wanted(cands(("a", 0.1)), False, approve).asset_id is None
+    assert policy.wanted(STRONG, True, approve).reason.startswith("filler")
 
 
 def test_judge_decides_past_the_score_gate_and_strict_gate_without_it():
-    policy = Policy(DirectorSettings(judge_threshold=3.0, fallback_threshold=0.35))
+    policy = Policy(DirectorSettings(evidence_threshold=0.5, fallback_threshold=0.35))
     asked = []
 
-    def judge(value):
+    def judge(values):
         def call(candidate):
             asked.append(candidate.asset_id)
-            return value
+            return values.get(candidate.asset_id)
 
         return call
 
-    assert policy.wanted(STRONG, False, judge(5.0)).asset_id == "rocket"
-    refused = policy.wanted(STRONG, False, judge(1.0))
-    assert refused.asset_id is None and "off-topic" in refused.reason
-    # Below the score gate the judge is not even asked (it costs an LLM call).
+    assert policy.wanted(STRONG, False, judge({"rocket": 0.9})).asset_id == "rocket"
+    refused = policy.wanted(STRONG, False, judge({"rocket": 0.4, "plane": 0.9}))
+    assert refused.asset_id is None and "off-topic (evidence 0.40)" in refused.reason
+    assert asked[-1] == "rocket" and "plane" not in asked  # only the best is weighed
+    # Below the lowest score the judge is not even asked (it costs an LLM evaluation).
     asked.clear()
-    assert policy.wanted(cands(("a", 0.1), ("b", 0.09)), False, judge(9.0)).asset_id is None
+    assert policy.wanted(cands(("a", 0.1), ("b", 0.09)), False, judge({"a": 9})).asset_id is None
     assert asked == []
     # No judgment (no LLM, or it failed): the score alone, with the stricter bar.
-    assert policy.wanted(STRONG, False, judge(None)).asset_id == "rocket"
-    assert policy.wanted(WEAK, False, judge(None)).asset_id is None
-    assert policy.wanted(WEAK, False, judge(4.0)).asset_id == "rocket"
+    assert policy.wanted(STRONG, False, judge({})).asset_id == "rocket"
+    assert policy.wanted(WEAK, False, judge({})).asset_id is None
+    assert policy.wanted(WEAK, False, judge({"rocket": 0.7})).asset_id == "rocket"
 
 
 def test_min_time_on_screen_cooldown_and_no_repeat():
@@ -200,13 +203,40 @@ def test_llm_timeout_falls_back(dev_library, llm_reasoner):
 
 
 @pytest.mark.parametrize(
-    "raw", ["", "   ", "}}}", "Sentence: B-roll: NONE", "see https://x.y", "1234", "word " * 20]
+    "raw",
+    [
+        "",
+        "   ",
+        "}}}",
+        "Sentence: B-roll: NONE",
+        "see https://x.y",
+        "1234",
+        " ".join(f"w{i}" for i in range(20)),
+    ],
 )
 def test_garbage_answers_are_rejected(raw):
     from livedirector_desktop.director.llama import parse_answer
 
     with pytest.raises(ReasonerError):
         parse_answer(raw, "The rocket launched.")
+
+
+def test_recognizer_text_is_shaped_like_the_prompt_examples():
+    from livedirector_desktop.director.llama import as_written, prompt_for
+
+    assert as_written("the lakers won in overtime") == "The lakers won in overtime."
+    assert as_written("Did they win?") == "Did they win?"
+    assert as_written("스페이스X가 발사했습니다") == "스페이스X가 발사했습니다."
+    assert prompt_for("they did it", ["spacex launched again"]).endswith(
+        "Sentence: Spacex launched again. They did it.\nB-roll:"
+    )
+
+
+def test_a_looping_answer_is_kept_once():
+    from livedirector_desktop.director.llama import parse_answer
+
+    assert parse_answer(" cat cat cat cat cat", "x").query == "cat"
+    assert parse_answer(" lighthouse Lighthouse on a cliff", "x").query == "lighthouse on a cliff"
 
 
 def test_good_answers_are_parsed():
@@ -331,10 +361,10 @@ def asr_style(text: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def llm_judge(gguf_path):
+def llm_judge(llm_reasoner):
     from livedirector_desktop.director.judge import LlamaJudge
 
-    return LlamaJudge(gguf_path, threads=2)
+    return LlamaJudge(llm_reasoner)
 
 
 @pytest.fixture(scope="session")
@@ -396,19 +426,40 @@ def test_judge_refuses_a_clip_that_only_looks_close(dev_library, llm_reasoner, l
     for text in NOT_ILLUSTRATED:
         director.reset()
         d = director.decide(text, now_ms=0)
-        assert director.policy.confident(d.candidates), text  # the score alone would show it
+        assert d.candidates[0].score >= 0.2, text  # close enough that a score cut would show it
         assert d.asset_id is None and "judged off-topic" in d.reason, (text, d.reason)
         assert d.latency_ms["judge"] > 0
     for text, expected in ILLUSTRATED:
         director.reset()
         d = director.decide(text, now_ms=0)
-        assert d.asset_id == expected and "relevance" in d.reason, (text, d.asset_id, d.reason)
+        assert d.asset_id == expected and "evidence" in d.reason, (text, d.asset_id, d.reason)
+
+
+def test_judge_baselines_are_saved_with_the_library_and_survive_a_bad_cache(llm_reasoner, tmp_path):
+    from livedirector_desktop.director.judge import LlamaJudge
+
+    cache = tmp_path / "judge-cache.json"
+    first = LlamaJudge(llm_reasoner, cache_path=cache, warm=False)
+    assert first.warm(["rocket launch", "high-speed train"]) == 2
+    saved = json.loads(cache.read_text())
+    assert set(saved["baselines"]) == {"rocket launch", "high-speed train"}
+    again = LlamaJudge(llm_reasoner, cache_path=cache, warm=False)
+    assert again.warm(["rocket launch", "high-speed train"]) == 0  # nothing recomputed
+    near = again.relevances("SpaceX launched a rocket.", ["rocket launch"])
+    assert near == first.relevances("SpaceX launched a rocket.", ["rocket launch"])
+    assert near[0] > 2  # the sentence makes the title much likelier
+    cache.write_text("{not json")
+    rebuilt = LlamaJudge(llm_reasoner, cache_path=cache, warm=False)
+    assert rebuilt.warm(["rocket launch"]) == 1
+    assert json.loads(cache.read_text())["baselines"]["rocket launch"] == pytest.approx(
+        saved["baselines"]["rocket launch"], abs=1e-3
+    )
 
 
 class BrokenJudge:
     name = "broken"
 
-    def relevance(self, sentence, clip, timeout_ms=0):
+    def relevances(self, sentence, clips, context=(), timeout_ms=0):
         raise RuntimeError("judge crashed")
 
 

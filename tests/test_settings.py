@@ -57,6 +57,16 @@ def test_unknown_keys_name_the_known_ones(tmp_path):
         load_settings(path)
 
 
+def test_retired_keys_load_with_a_warning_not_on_the_wrong_scale(tmp_path, caplog):
+    path = tmp_path / "settings.toml"
+    path.write_text("[director]\njudge_threshold = 1.5\nmin_gap = 0.1\nthreshold = 0.3\n")
+    settings = load_settings(path)
+    assert settings.director.threshold == 0.3  # the rest of the file still counts
+    assert settings.director.evidence_threshold == Settings().director.evidence_threshold
+    assert "judge_threshold is no longer used" in caplog.text
+    assert "min_gap is no longer used" in caplog.text
+
+
 def test_the_cli_says_it_in_one_line_and_exits_2(tmp_path):
     path = tmp_path / "settings.toml"
     path.write_text("[studio]\nfps = 0\n")

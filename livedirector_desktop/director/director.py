@@ -1,8 +1,9 @@
 """The director: a final sentence in, a Decision out. It never raises and never hangs.
 
 Path of each decision, reported with it:
-  llm       the reasoner's query and the sentence ranked the clips; the judge (the local
-            LLM, a yes/no read from its logits) confirmed or refused the best one
+  llm       the reasoner's query and the sentence ranked the clips; the judge (how much the
+            sentence raises the local LLM's odds of naming the best clip, read from its
+            logits, with the score and how far it stands out) confirmed or refused it
   fallback  the reasoner failed, timed out or answered nonsense; the sentence's own
             words ranked the clips (keyword reasoner + embedding) and a stricter score
             gate stands in for the judge
@@ -21,10 +22,10 @@ from dataclasses import dataclass
 from livedirector_desktop.config import DirectorSettings
 from livedirector_desktop.core.types import Analysis, Candidate, Decision, Outcome
 from livedirector_desktop.director.filler import is_filler, is_latin
-from livedirector_desktop.director.judge import Judge, clip_text
-from livedirector_desktop.director.policy import Policy
+from livedirector_desktop.director.judge import Judge, clip_text, evidence
+from livedirector_desktop.director.policy import JUDGED, Policy
 from livedirector_desktop.director.reasoner import KeywordReasoner, Reasoner
-from livedirector_desktop.director.retrieval import retrieve
+from livedirector_desktop.director.retrieval import retrieve, stands_out
 from livedirector_desktop.library.library import Library
 
 log = logging.getLogger(__name__)
@@ -146,7 +147,7 @@ class Director:
         notes = [why] if why else []
         judge = None
         if self.judge is not None and self.settings.judge and path == "llm":
-            judge = self._judged_ahead(candidates, self._judgment(text, latency, notes))
+            judge = self._judged_ahead(candidates, self._judgment(text, latency, notes, context))
         with self._lock:
             choice = self.policy.decide(candidates, analysis.is_filler, now_ms, judge)
             if early and choice.deferred and self.policy.state.on_screen == early:
@@ -190,30 +191,43 @@ class Director:
         return decision
 
     def _judged_ahead(self, candidates: list[Candidate], judge, floor: float = 0.0):
-        """The judgment of the clip the policy will ask about, made before it takes the lock:
-        an LLM evaluation must never hold up the creator's controls or the compositor tick,
-        which read the policy under that lock. Other clips get no judgment (strict gate)."""
+        """The judgments the policy will ask for, made before it takes the lock: an LLM
+        evaluation must never hold up the creator's controls or the compositor tick, which
+        read the policy under that lock. Clips outside the first JUDGED get none."""
         with self._lock:
             vetoed = set(self.policy.state.vetoed)
         allowed = [c for c in candidates if c.asset_id not in vetoed]
-        known: dict[str, float | None] = {}
-        if allowed and self.policy.confident(allowed) and allowed[0].score >= floor:
-            known[allowed[0].asset_id] = judge(allowed[0])
+        known: dict[str, float] = {}
+        if allowed and allowed[0].score >= max(floor, self.settings.threshold_low):
+            known = judge(allowed[:JUDGED], allowed)
         return lambda candidate: known.get(candidate.asset_id)
 
-    def _judgment(self, text: str, latency: dict[str, float], notes: list[str]):
-        """The judge as the policy calls it: relevance of a candidate, None if it failed."""
+    def _judgment(self, text: str, latency: dict[str, float], notes: list[str], context=()):
+        """The judge as `_judged_ahead` calls it: evidence for each clip of `pool` (ranked
+        among `ranked`), or {} when it failed (then the strict score gate decides)."""
 
-        def judge(candidate: Candidate) -> float | None:
+        def judge(pool: list[Candidate], ranked: list[Candidate]) -> dict[str, float]:
             t0 = time.perf_counter()
             try:
-                asset = self.library.get(candidate.asset_id)
-                clip = clip_text(asset.title, asset.description) if asset else candidate.title
-                return self.judge.relevance(text, clip, timeout_ms=self.settings.judge_timeout_ms)
+                titles = []
+                for candidate in pool:
+                    asset = self.library.get(candidate.asset_id)
+                    titles.append(
+                        clip_text(asset.title, asset.description) if asset else candidate.title
+                    )
+                nats = self.judge.relevances(
+                    text, titles, context, timeout_ms=self.settings.judge_timeout_ms
+                )
+                return {
+                    c.asset_id: evidence(
+                        c.score, stands_out([c, *(r for r in ranked if r is not c)]), value
+                    )
+                    for c, value in zip(pool, nats, strict=True)
+                }
             except Exception as exc:  # a failed judgment falls back to the strict score gate
                 log.warning("judge failed, score alone decides: %s", exc)
                 notes.append(f"judge failed: {exc}")
-                return None
+                return {}
             finally:
                 latency["judge"] = latency.get("judge", 0.0) + (time.perf_counter() - t0) * 1e3
 

@@ -13,9 +13,13 @@ from livedirector_desktop.config import DirectorSettings
 from livedirector_desktop.core.types import Candidate
 from livedirector_desktop.director.retrieval import stands_out
 
-# How strongly the sentence calls for the candidate (the judge's relevance), or None when
-# no judgment is available.
+# How strongly the evidence says the candidate illustrates the sentence (score units, see
+# director/judge.py), or None when no judgment is available for it.
 Judgment = Callable[[Candidate], "float | None"]
+# The clips the judge weighs per sentence: the best by score. Weighing the second too (it
+# may then be shown instead) gained nothing overall on the dev sets and costs an LLM
+# evaluation (see director/judge.py); the policy takes any number.
+JUDGED = 1
 
 
 @dataclass
@@ -44,16 +48,6 @@ class Policy:
         self.settings = settings
         self.state = PolicyState()
 
-    def confident(self, candidates: list[Candidate]) -> bool:
-        """The score gate: the best clip is close enough to the sentence to be considered."""
-        if not candidates:
-            return False
-        best = candidates[0].score
-        s = self.settings
-        return best >= s.threshold or (
-            best >= s.threshold_low and stands_out(candidates) >= s.min_gap
-        )
-
     def strictly_confident(self, candidates: list[Candidate]) -> bool:
         """The gate when no relevance judgment is available: the score alone, set higher."""
         if not candidates:
@@ -65,19 +59,26 @@ class Policy:
         )
 
     def judged(self, candidates: list[Candidate], judge: Judgment | None) -> Choice:
-        """Show candidates[0]? Score gate first, then the relevance judgment on that clip."""
-        best = candidates[0]
-        if not self.confident(candidates):
+        """Which of the best clips, if any, to show: the judge's evidence decides among the
+        first JUDGED clips; without a judgment the score alone must pass a stricter gate."""
+        best, s = candidates[0], self.settings
+        if best.score < s.threshold_low:
             return Choice(None, best.score, "no clip matches well enough")
-        relevance = judge(best) if judge is not None else None
-        if relevance is None:
+        weighed = []
+        if judge is not None:
+            for candidate in candidates[:JUDGED]:
+                evidence = judge(candidate)
+                if evidence is not None:
+                    weighed.append((evidence, candidate))
+        if not weighed:
             if not self.strictly_confident(candidates):
                 return Choice(None, best.score, "no clip matches well enough (score alone)")
             return Choice(best.asset_id, best.score, "best match (score alone)")
+        evidence, pick = max(weighed, key=lambda w: w[0])
         # The confidence stays the retrieval score (a cosine, 0..1, as the UI shows it).
-        if relevance < self.settings.judge_threshold:
-            return Choice(None, best.score, f"clip judged off-topic (relevance {relevance:.1f})")
-        return Choice(best.asset_id, best.score, f"best match (relevance {relevance:.1f})")
+        if evidence < s.evidence_threshold or pick.score < s.threshold_low:
+            return Choice(None, pick.score, f"clip judged off-topic (evidence {evidence:.2f})")
+        return Choice(pick.asset_id, pick.score, f"best match (evidence {evidence:.2f})")
 
     def wanted(
         self, candidates: list[Candidate], filler: bool, judge: Judgment | None = None
@@ -97,8 +98,8 @@ class Policy:
         now_ms: float,
         judge: Judgment | None = None,
     ) -> Choice:
-        """`judge(candidate)` gives P(it illustrates the sentence), or None when it cannot
-        tell; it is only called for a clip that may go on screen (it costs an LLM call)."""
+        """`judge(candidate)` gives the evidence that it illustrates the sentence, or None
+        when it cannot tell (see `judged`)."""
         st, s = self.state, self.settings
         if st.pinned:
             return self._show(st.pinned, 1.0, "pinned by you", now_ms, manual=True)
@@ -162,8 +163,8 @@ class Policy:
         best = allowed[0]
         if best.score < s.early_threshold or stands_out(allowed) < s.early_gap:
             return None
-        relevance = judge(best) if judge is not None and best.asset_id != st.on_screen else None
-        if relevance is not None and relevance < s.judge_threshold:
+        evidence = judge(best) if judge is not None and best.asset_id != st.on_screen else None
+        if evidence is not None and evidence < s.evidence_threshold:
             return None  # the words so far are not about what the clip shows
         if best.asset_id == st.on_screen:
             return Choice(best.asset_id, best.score, "the talk stays on it")
