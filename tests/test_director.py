@@ -267,7 +267,7 @@ def test_empty_library_shows_nothing(tmp_path, embedder):
 def test_dev_set_accuracy_floor_punctuated_and_asr_style(
     dev_library, llm_reasoner, llm_judge, dev_set
 ):
-    """Regression guards well under the measured figures (92 % and 91 %, bench/)."""
+    """Regression guards well under the measured figures (93.3 % and 92.1 %, bench/)."""
     director = Director(dev_library, llm_reasoner, slow_ok(), judge=llm_judge, timeout_ms=0)
     for style in (str, asr_style):
         got = decide_all(director, [style(i["text"]) for i in dev_set])
@@ -345,7 +345,7 @@ HELDOUT = Path(__file__).resolve().parent / "data" / "heldout"
 SHARED = Path(os.environ.get("LIVEDIRECTOR_SHARED", HELDOUT.parents[3] / "shared"))
 OFFLIBRARY = SHARED / "data" / "dev_offlibrary.jsonl"
 # Held-out figures at the default operating point: see bench/results/director.json.
-HELDOUT_FLOOR = 0.78  # measured 0.862 (56/65)
+HELDOUT_FLOOR = 0.78  # measured 0.846 (55/65)
 HELDOUT_OFF_FLOOR = 17  # of 25 (20 off-library + 5 filler); measured 21
 
 
@@ -367,25 +367,29 @@ def llm_judge(llm_reasoner):
     return LlamaJudge(llm_reasoner)
 
 
-@pytest.fixture(scope="session")
-def heldout_library(tmp_path_factory, embedder):
-    """A second library the director was never tuned on (tests/data/heldout)."""
+def build_heldout(folder: Path, tmp_path_factory, embedder):
     from livedirector_desktop.library.importer import import_paths
     from livedirector_desktop.library.library import Library
     from livedirector_desktop.library.samples import make_library
 
-    clips = tmp_path_factory.mktemp("heldout_clips")
+    clips = tmp_path_factory.mktemp(f"{folder.name}_clips")
     make_library(
-        json.loads((HELDOUT / "catalog.json").read_text()),
+        json.loads((folder / "catalog.json").read_text()),
         clips,
         width=160,
         height=96,
         seconds=1.0,
         fps=15,
     )
-    lib = Library.open(tmp_path_factory.mktemp("heldout_lib"), embedder)
+    lib = Library.open(tmp_path_factory.mktemp(f"{folder.name}_lib"), embedder)
     assert import_paths(lib, [clips]).ok
     return lib
+
+
+@pytest.fixture(scope="session")
+def heldout_library(tmp_path_factory, embedder):
+    """A second library the director was never tuned on (tests/data/heldout)."""
+    return build_heldout(HELDOUT, tmp_path_factory, embedder)
 
 
 def slow_ok(**kw) -> DirectorSettings:
@@ -402,11 +406,11 @@ def decide_all(director: Director, texts: list[str]) -> list:
 
 
 def test_off_library_sentences_stay_on_camera(dev_library, llm_reasoner, llm_judge):
-    """The shared off-library set: measured 23/30 left without B-roll (11 before)."""
+    """The shared off-library set: measured 25/30 left without B-roll (11 before the judge)."""
     off = read_jsonl(OFFLIBRARY)
     director = Director(dev_library, llm_reasoner, slow_ok(), judge=llm_judge, timeout_ms=0)
     got = decide_all(director, [i["text"] for i in off])
-    assert sum(d.asset_id is None for d in got) >= 19, [(d.text, d.asset_id) for d in got]
+    assert sum(d.asset_id is None for d in got) >= 21, [(d.text, d.asset_id) for d in got]
 
 
 # Topics the dev library lacks whose best clip clears the score gate: the judge refuses it.
@@ -493,6 +497,20 @@ def test_heldout_library_never_tuned_on(heldout_library, llm_reasoner, llm_judge
     off = [d for d, i in zip(got, items, strict=True) if i["expected"] is None]
     assert right / len(items) >= HELDOUT_FLOOR, right
     assert sum(d.asset_id is None for d in off) >= HELDOUT_OFF_FLOOR, len(off)
+
+
+def test_blind_heldout_library(tmp_path_factory, embedder, llm_reasoner, llm_judge):
+    """tests/data/heldout2: written by someone who had not seen the director's output and
+    run only for final figures (measured 78.9 %, 50/60 topical, 21/30 left alone)."""
+    folder = HELDOUT.parent / "heldout2"
+    library = build_heldout(folder, tmp_path_factory, embedder)
+    items = read_jsonl(folder / "sentences.jsonl")
+    director = Director(library, llm_reasoner, slow_ok(), judge=llm_judge, timeout_ms=0)
+    got = decide_all(director, [i["text"] for i in items])
+    right = sum(d.asset_id == i["expected"] for d, i in zip(got, items, strict=True))
+    off = [d for d, i in zip(got, items, strict=True) if i["expected"] is None]
+    assert right / len(items) >= 0.70, right
+    assert sum(d.asset_id is None for d in off) >= 17, len(off)
 
 
 def test_non_latin_sentences_reach_the_director(dev_library, llm_reasoner, llm_judge):
