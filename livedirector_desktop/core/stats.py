@@ -32,6 +32,7 @@ class LiveStats:
     audio_silence_ms: float = 0.0  # silence written where audio was missing, to keep sync
     recognizer_dropped: int = 0
     frames_recorded: int = 0
+    clips_too_late: int = 0  # decided after the speaker went on: not shown
     stage_ms: dict[str, deque] = field(
         default_factory=lambda: {k: deque(maxlen=300) for k in STAGES}
     )
@@ -52,6 +53,7 @@ class LiveStats:
             "audio_silence_ms": round(self.audio_silence_ms, 1),
             "recognizer_dropped": self.recognizer_dropped,
             "frames_recorded": self.frames_recorded,
+            "clips_too_late": self.clips_too_late,
             "stage_ms": {
                 k: {"p50": pct(v, 50), "p95": pct(v, 95)} for k, v in self.stage_ms.items()
             },

@@ -423,6 +423,12 @@ class LiveSession:
             self._defer(decision, event)
             return
         before = self.scene.current.asset_id
+        if decision.asset_id and decision.asset_id != before and self._speaking:
+            # Decided after the speaker went on to the next sentence: the clip would land on
+            # words it does not illustrate (and outstay them). That sentence decides itself.
+            self.stats.clips_too_late += 1
+            log.info("clip not shown, its sentence is over: asset_id=%s", decision.asset_id)
+            return
         self._cut_to(decision.asset_id, "director", decision, event.text)
         said_end = self._audio_ms_to_session_ms(event.end_ms)
         if decision.asset_id:
