@@ -59,10 +59,8 @@ from livedirector_desktop.recorder.virtual_camera import VirtualCamera
 
 log = logging.getLogger(__name__)
 
-# A clip of an earlier sentence gives way to the next sentence once up this long: long
-# enough to be seen, short enough that it leaves (crossfade included) within 1 s of the
-# new sentence even when it came up just before it (the Alps clip in bench_timeline).
-LATE_CLIP_MIN_MS = 900
+# A clip of an earlier sentence gives way to the next sentence once up this long.
+LATE_CLIP_MIN_MS = 1200
 
 __all__ = ["LiveConfig", "LiveSession", "ProgramInputs", "SessionState"]
 
