@@ -527,27 +527,38 @@ def demo(
     library_samples(clips, None, 4.0)
     con.rule("2. import into the library")
     try:
-        library_import([clips], workdir / "library", None, False)
+        library_import([clips], library=workdir / "library", chroma_url=None, json_out=False)
     except typer.Exit as exc:
         if exc.exit_code:
             raise
     con.rule("3. the director listens to a talk")
     talk_text = assets_dir() / "sample_talk.txt"
-    suggest(None, talk_text, True, None, None, workdir / "library", None, False)
+    suggest(
+        None,
+        file=talk_text,
+        context=True,
+        reasoner=None,
+        llm_model=None,
+        library=workdir / "library",
+        chroma_url=None,
+        json_out=False,
+    )
     con.rule("4. render a recorded talk with B-roll")
     talk, transcript = _demo_talk(workdir, talk_text.read_text(encoding="utf-8").splitlines())
+    # By name: typer commands grow options, and positions shift under a positional call.
     render(
         talk,
-        workdir / "talk-with-broll.mp4",
-        "pip",
-        transcript,
-        None,
-        "en",
-        None,
-        500.0,
-        None,
-        workdir / "library",
-        None,
+        output=workdir / "talk-with-broll.mp4",
+        layout="pip",
+        transcript=transcript,
+        asr=None,
+        asr_model=None,
+        language="en",
+        resolution=None,
+        transition_ms=500.0,
+        reasoner=None,
+        library=workdir / "library",
+        chroma_url=None,
     )
     con.print(f"[bold]open {workdir / 'talk-with-broll.mp4'} to watch the result[/]")
     if open_studio:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -366,3 +367,29 @@ def test_render_refuses_before_work_when_an_output_would_replace_an_input(talk, 
         with pytest.raises(BadInputError, match="would overwrite the input"):
             check_plan([video, transcript], [d / f"{name}.mp4", d / f"{name}.json"])
     assert not list(d.glob(".*"))
+
+
+def test_the_demo_the_readme_runs_goes_through_end_to_end(tmp_path):
+    """`./run.sh` runs `livedirector demo --studio`; without a display it stops after the
+    render. Every step, called as the demo calls it, must still fit its command."""
+    from tests.support import livedirector
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    out = subprocess.run(
+        livedirector("demo", "--workdir", str(tmp_path), "--studio"),
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+    )
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    assert "no display: skipping the studio" in out.stdout
+    probe = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "stream=codec_type,duration", "-of", "json",
+         str(tmp_path / "talk-with-broll.mp4")],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    streams = json.loads(probe.stdout)["streams"]
+    assert sorted(s["codec_type"] for s in streams) == ["audio", "video"], streams
+    assert all(float(s["duration"]) > 10 for s in streams), streams
+    assert (tmp_path / "library" / "judge-cache.json").is_file()  # the judge ran, and kept

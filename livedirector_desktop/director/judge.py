@@ -19,6 +19,7 @@ read twice; no text is generated, no grammar. The neutral baselines are cached p
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import threading
@@ -188,11 +189,13 @@ def make_judge(reasoner: object, library: Library | None = None) -> Judge | None
         return None
 
 
-# Warming more than this at start-up would hold the start too long (~35 ms a clip on two
-# cores); the rest are computed on first use and saved.
-WARM_AT_MOST = 400
+# Warming more than this at start-up would hold the start too long (~40 ms a clip on two
+# cores, once per library and model); the rest are computed on first use and saved.
+WARM_AT_MOST = 120
 
 
 def library_titles(library: Library) -> list[str]:
-    """The texts the judge scores for the library's clips (as the director asks for them)."""
-    return [clip_text(a.title, a.description) for a in library.assets()[:WARM_AT_MOST]]
+    """The texts the judge scores for the library's clips (as the director asks for them);
+    read lazily, so a library of 100k clips is not listed whole at start-up."""
+    first = itertools.islice(library.store.all(), WARM_AT_MOST)
+    return [clip_text(a.title, a.description) for a in first]
