@@ -202,6 +202,57 @@ def test_llm_timeout_falls_back(dev_library, llm_reasoner):
     assert llm_reasoner.analyze("Bitcoin crashed again.", timeout_ms=0).query
 
 
+SENTENCES = [
+    "SpaceX just launched another Falcon rocket into orbit.",
+    "the lakers won in overtime",
+    "I lost my train of thought halfway through the interview.",
+    "Gas prices are up because crude oil got more expensive.",
+]
+
+
+def test_greedy_answers_match_llama_cpp_and_survive_judging(llm_reasoner):
+    """The reasoner decodes with its own argmax loop (it keeps the distribution after the
+    prompt for the judge): its answers must be llama.cpp's greedy completions, and judging
+    in between must not disturb the next answer."""
+    from livedirector_desktop.director.llama import parse_answer, prompt_for
+
+    llm = llm_reasoner._llm
+    for text in SENTENCES:
+        prompt = prompt_for(text)
+        with llm_reasoner._lock:
+            expected = llm.create_completion(
+                prompt, max_tokens=16, temperature=0.0, top_k=1, stop=["\n"]
+            )["choices"][0]["text"]
+        first = llm_reasoner.analyze(text)
+        assert first == parse_answer(expected, text)
+        llm_reasoner.answer_log_probs(text, ["rocket launch", "basketball dunk"])
+        assert llm_reasoner.analyze(text) == first
+    # A completion asked again right after a judgment reads the prompt again.
+    with llm_reasoner._lock:
+        again = llm.create_completion(
+            prompt_for(SENTENCES[-1]), max_tokens=16, temperature=0.0, top_k=1, stop=["\n"]
+        )["choices"][0]["text"]
+    assert again == expected
+
+
+def test_judging_right_after_the_answer_equals_judging_from_scratch(llm_reasoner):
+    """Right after `analyze`, the judge reuses the kept distribution and the cached prompt;
+    from another sentence's state it reads the prompt again. Same log-probabilities (up to
+    the few 0.01 nats llama.cpp's batch shapes move them), same order."""
+    import numpy as np
+
+    answers = ["rocket launch", "basketball dunk", "offshore oil rig", "high-speed train"]
+    for text in SENTENCES:
+        llm_reasoner.analyze(text)
+        warm = llm_reasoner.answer_log_probs(text, answers)
+        llm_reasoner.analyze("Hello everyone.")
+        cold = llm_reasoner.answer_log_probs(text, answers)
+        assert np.allclose(warm, cold, atol=0.3), (text, warm, cold)
+        assert np.argmax(warm) == np.argmax(cold)
+    rocket = llm_reasoner.answer_log_probs(SENTENCES[0], answers)
+    assert np.argmax(rocket) == 0  # and it means something: the rocket sentence
+
+
 @pytest.mark.parametrize(
     "raw",
     [

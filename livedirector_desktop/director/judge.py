@@ -11,9 +11,11 @@ Measured first and dropped: a yes/no question ("does this clip show what the sen
 about?") with P(yes) read from the logits. Neither SmolLM2-135M nor Gemma 3 270M gave it any
 signal on the dev sets (P(yes) for right and wrong clips overlapped completely).
 
-Cost: the title's few tokens (~5, ~35 ms with SmolLM2 on two cores), evaluated in the
-reasoner's own llama.cpp context right after it read the sentence, so the sentence is not
-read twice; no text is generated, no grammar. The neutral baselines are cached per clip.
+Cost: the title's tokens but its first (~2-4, ~25 ms with SmolLM2 on two cores), evaluated
+in the reasoner's own llama.cpp context right after it read the sentence: the sentence is not
+read twice, and the distribution after the prompt, which the reasoner's first answer token was
+drawn from, is kept and gives the title's first token for free. No text is generated, no
+grammar. The neutral baselines are cached per clip.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ log = logging.getLogger(__name__)
 
 # The baseline the sentence is measured against: says nothing about any picture.
 NEUTRAL = "And then it happened again, just like last time."
+# Bumped when the way baselines are computed changes, so old caches are not mixed in.
+CACHE_VERSION = 2
 
 
 class Judge(Protocol):
@@ -101,9 +105,11 @@ class LlamaJudge:
             self.relevances("Hello.", ["crowd celebration"])
 
     def _cache_key(self) -> str:
-        """Baselines hold for one model file, one prompt and one neutral sentence."""
+        """Baselines hold for one model file, one prompt, one neutral sentence and one way of
+        evaluating them (batch shapes move llama.cpp's log-probabilities by a few 0.01 nats)."""
         stat = self.model_path.stat() if self.model_path.exists() else None
         what = f"{self.model_path.name}:{stat.st_size if stat else 0}:{PROMPT_PREFIX}:{NEUTRAL}"
+        what += f":{CACHE_VERSION}"
         return hashlib.sha256(what.encode()).hexdigest()[:16]
 
     def _load_cache(self) -> dict[str, float]:

@@ -117,6 +117,15 @@ def load_llama(model_path: Path, n_ctx: int, threads: int, logits_all: bool = Fa
 
 
 class LlamaReasoner:
+    """Greedy one-line answers, and answers' log-probabilities for the judge, from one
+    llama.cpp context that keeps the fixed prompt prefix evaluated between calls.
+
+    Decoding is a plain argmax loop over llama.cpp's logits rather than
+    `create_completion`: the distribution after the prompt (the one the first answer token
+    is drawn from) is then kept, so the judge scores a clip's title without evaluating the
+    prompt's last token again, and a title of n tokens costs n - 1 token evaluations.
+    """
+
     name = "llm"
 
     def __init__(
@@ -132,6 +141,9 @@ class LlamaReasoner:
         self.max_tokens = max_tokens
         self._lock = threading.Lock()  # one llama context: one caller at a time
         self._llm = load_llama(self.model_path, n_ctx, threads)
+        self._n_vocab = self._llm.n_vocab()
+        # (prompt tokens, log-softmax of the logits after them) for the prompt last read.
+        self._after_prompt: tuple[list[int], np.ndarray] | None = None
         self.load_ms = (time.perf_counter() - started) * 1e3
         if warm:
             # Evaluates the fixed prefix once so the first real sentence only pays for itself.
@@ -148,9 +160,10 @@ class LlamaReasoner:
         """log P(answer | the prompt for this sentence), each answer as the model's B-roll line.
 
         Same context as `analyze`: right after it, the sentence's prompt is still in the KV
-        cache, so each answer costs one evaluation of its own few tokens. Logits are asked for
-        those positions only (llama.cpp's batch flags), not for the whole context, which at
-        Gemma's 262k vocabulary would be a gigabyte.
+        cache and the distribution after it is kept, so an answer of n tokens costs n - 1
+        token evaluations. Logits are asked for those positions only (llama.cpp's batch
+        flags), not for the whole context, which at Gemma's 262k vocabulary would be a
+        gigabyte.
         """
         deadline = time.perf_counter() + timeout_ms / 1e3 if timeout_ms else None
         try:
@@ -161,58 +174,86 @@ class LlamaReasoner:
         except Exception as exc:  # llama.cpp surfaces C errors as assorted Python types
             raise ReasonerError(f"llama.cpp failed: {exc}") from exc
 
-    def _log_probs(self, prompt: str, answers: Sequence[str], deadline: float | None):
+    def _last_row(self) -> np.ndarray:
+        """log-softmax of the logits llama.cpp computed last (one position was asked for)."""
+        row = np.ctypeslib.as_array(self._llm._ctx.get_logits_ith(-1), shape=(self._n_vocab,))
+        return _log_softmax(row)
+
+    def _read(self, head: list[int]) -> np.ndarray:
+        """Have the KV cache hold exactly `head`; the next-token distribution after it.
+        Only the part not already cached is evaluated (the fixed prefix never is again)."""
         llm = self._llm
-        head = llm.tokenize(prompt.encode(), add_bos=True)
+        cached = self._after_prompt
+        held = llm.input_ids[: llm.n_tokens].tolist()
+        if cached is not None and cached[0] == head and held[: len(head)] == head:
+            llm._ctx.kv_cache_seq_rm(-1, len(head), -1)
+            llm.n_tokens = len(head)
+            return cached[1]
         keep = 0
-        for a, b in zip(llm.input_ids[: llm.n_tokens].tolist(), head[:-1], strict=False):
+        for a, b in zip(held, head[:-1], strict=False):
             if a != b:
                 break
             keep += 1
         llm.n_tokens = keep
-        if keep < len(head) - 1:
-            llm.eval(head[keep:-1])  # the sentence, if `analyze` has not just done it
-        base, n_vocab, out = len(head) - 1, llm.n_vocab(), []
+        llm.eval(head[keep:])  # drops what the cache held beyond `keep` first
+        row = self._last_row()
+        self._after_prompt = (list(head), row)
+        return row
+
+    def _log_probs(self, prompt: str, answers: Sequence[str], deadline: float | None):
+        llm = self._llm
+        head = llm.tokenize(prompt.encode(), add_bos=True)
+        first = self._read(head)
+        base, out = len(head), []
         for answer in answers:
             tokens = llm.tokenize(f" {answer}".encode(), add_bos=False)
-            if not tokens or base + 1 + len(tokens) >= llm.n_ctx():
+            if not tokens or base + len(tokens) >= llm.n_ctx():
                 raise ReasonerError("sentence too long to judge")
-            # The prompt's last token again, then the answer: logits at each position
-            # give the odds of the next answer token.
-            llm._ctx.kv_cache_seq_rm(-1, base, -1)
-            llm._batch.set_batch(batch=[head[-1], *tokens], n_past=base, logits_all=True)
-            llm._ctx.decode(llm._batch)
-            total = 0.0
-            for i, token in enumerate(tokens):
-                row = np.ctypeslib.as_array(llm._ctx.get_logits_ith(i), shape=(n_vocab,))
-                row = row.astype(np.float64)
-                total += float(row[token] - np.logaddexp.reduce(row))
+            total = float(first[tokens[0]])
+            if len(tokens) > 1:
+                # The answer but its last token after the prompt: the logits at each of
+                # those positions give the odds of the answer's next token.
+                llm._ctx.kv_cache_seq_rm(-1, base, -1)
+                llm._batch.set_batch(batch=tokens[:-1], n_past=base, logits_all=True)
+                llm._ctx.decode(llm._batch)
+                for i, token in enumerate(tokens[1:]):
+                    row = np.ctypeslib.as_array(llm._ctx.get_logits_ith(i), shape=(self._n_vocab,))
+                    total += float(_log_softmax(row)[token])
             out.append(total)
             if deadline is not None and time.perf_counter() > deadline:
                 raise ReasonerError("judgment timed out")
-        # What the cache holds for certain: the whole prompt (answers come after it).
-        llm.input_ids[base] = head[-1]
-        llm.n_tokens = base + 1
+        # The cache holds the prompt again, nothing after it; llama.cpp's own logits are
+        # now the answer's, so llama-cpp-python must not sample from them as the prompt's.
+        llm._ctx.kv_cache_seq_rm(-1, base, -1)
+        llm.n_tokens = base
+        llm._requires_eval = True
         return out
 
     def _complete(self, prompt: str, deadline: float | None) -> str:
-        def past_deadline(_ids, _logits) -> bool:
-            return deadline is not None and time.perf_counter() > deadline
-
-        from llama_cpp import StoppingCriteriaList
-
+        """The greedy answer (temperature 0) up to the end of its line."""
         with self._lock:
-            out = self._llm.create_completion(
-                prompt,
-                max_tokens=self.max_tokens,
-                temperature=0.0,
-                top_k=1,
-                stop=["\n"],
-                stopping_criteria=StoppingCriteriaList([past_deadline]),
-            )
+            llm = self._llm
+            head = llm.tokenize(prompt.encode(), add_bos=True)
+            if len(head) + self.max_tokens >= llm.n_ctx():
+                raise ReasonerError("sentence too long")
+            row = self._read(head)
+            eos, tokens = llm.token_eos(), []
+            text = ""
+            for _ in range(self.max_tokens):
+                if deadline is not None and time.perf_counter() > deadline:
+                    raise ReasonerError("timed out")
+                token = int(np.argmax(row))
+                if token == eos:
+                    break
+                tokens.append(token)
+                text = llm.detokenize(tokens).decode("utf-8", errors="ignore")
+                if "\n" in text:
+                    break
+                llm.eval([token])
+                row = self._last_row()
         if deadline is not None and time.perf_counter() > deadline:
             raise ReasonerError("timed out")
-        return out["choices"][0]["text"]
+        return text.split("\n", 1)[0]
 
     def analyze(self, text: str, context: Sequence[str] = (), timeout_ms: float = 0) -> Analysis:
         deadline = time.perf_counter() + timeout_ms / 1e3 if timeout_ms else None
@@ -223,6 +264,12 @@ class LlamaReasoner:
         except Exception as exc:  # llama.cpp surfaces C errors as assorted Python types
             raise ReasonerError(f"llama.cpp failed: {exc}") from exc
         return parse_answer(raw, text)
+
+
+def _log_softmax(logits: np.ndarray) -> np.ndarray:
+    row = logits.astype(np.float64)
+    top = row.max()
+    return row - (top + np.log(np.exp(row - top).sum()))
 
 
 def as_written(text: str) -> str:
