@@ -221,7 +221,7 @@ def test_greedy_answers_match_llama_cpp_and_survive_judging(llm_reasoner):
         prompt = prompt_for(text)
         with llm_reasoner._lock:
             expected = llm.create_completion(
-                prompt, max_tokens=16, temperature=0.0, top_k=1, stop=["\n"]
+                prompt, max_tokens=llm_reasoner.max_tokens, temperature=0.0, top_k=1, stop=["\n"]
             )["choices"][0]["text"]
         first = llm_reasoner.analyze(text)
         assert first == parse_answer(expected, text)
@@ -230,9 +230,40 @@ def test_greedy_answers_match_llama_cpp_and_survive_judging(llm_reasoner):
     # A completion asked again right after a judgment reads the prompt again.
     with llm_reasoner._lock:
         again = llm.create_completion(
-            prompt_for(SENTENCES[-1]), max_tokens=16, temperature=0.0, top_k=1, stop=["\n"]
+            prompt_for(SENTENCES[-1]),
+            max_tokens=llm_reasoner.max_tokens,
+            temperature=0.0,
+            top_k=1,
+            stop=["\n"],
         )["choices"][0]["text"]
     assert again == expected
+
+
+def test_repeated_tail():
+    from livedirector_desktop.director.llama import repeated_tail
+
+    assert repeated_tail([5, 6, 7, 6, 7]) == 2
+    assert repeated_tail([1, 2, 3, 1, 2, 3]) == 3
+    assert repeated_tail([4, 9, 9]) == 0  # "very very" may be meant
+    assert repeated_tail([4, 9, 9, 9]) == 2
+    assert repeated_tail([1, 2, 3, 4, 5]) == 0
+    assert repeated_tail([]) == 0
+
+
+def test_a_looping_answer_is_cut_at_its_first_repeat(llm_reasoner):
+    """SmolLM2 loops on this Korean sentence ("movie theater movie theater ..."): the
+    reasoner stops at the first repeat instead of spending all its tokens on it."""
+    from livedirector_desktop.director.llama import prompt_for
+
+    text = "비트코인과 주식 시장이 오늘 폭락했습니다."
+    with llm_reasoner._lock:
+        full = llm_reasoner._llm.create_completion(
+            prompt_for(text), max_tokens=16, temperature=0.0, top_k=1, stop=["\n"]
+        )["choices"][0]["text"]
+    words = full.split()
+    assert len(words) >= 6 and words[:2] == words[2:4], full  # the model does loop here
+    answer = llm_reasoner.analyze(text).query
+    assert answer == " ".join(words[:2])
 
 
 def test_judging_right_after_the_answer_equals_judging_from_scratch(llm_reasoner):

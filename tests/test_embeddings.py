@@ -30,3 +30,15 @@ def test_batches_and_single_texts_agree(embedder):
     np.testing.assert_allclose(batch[:5], single, atol=1e-5)
     assert embedder.embed([]).shape == (0, 384)
     np.testing.assert_array_equal(embedder.embed_query(texts[3]), embedder.embed_query(texts[3]))
+
+
+def test_queries_embedded_together_match_one_by_one(embedder):
+    texts = ["a rocket lifting off", "coffee", "a rocket lifting off", "stock market chart"]
+    together = embedder.embed_queries(texts)
+    fresh = embedder.embed(texts)
+    np.testing.assert_allclose(together, fresh, atol=1e-5)
+    assert together.shape == (4, 384)
+    np.testing.assert_array_equal(together[0], together[2])
+    # Served from the cache afterwards, whichever way it is asked.
+    np.testing.assert_array_equal(embedder.embed_query(texts[3]), together[3])
+    assert embedder.embed_queries([]).shape == (0, 384)

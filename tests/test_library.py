@@ -198,3 +198,14 @@ def test_cli_import_list_search(tmp_path, small_clips):
     (small_clips / "junk.mp4").write_bytes(b"\x00" * 100)
     bad = _cli("library", "import", str(small_clips), "--library", lib, check=False)
     assert bad.returncode == 1 and "junk.mp4" in bad.stdout and "Traceback" not in bad.stderr
+
+
+def test_one_search_for_several_vectors_equals_separate_searches(dev_library):
+    vecs = dev_library.embed_queries(["a rocket launch", "espresso in a cafe"])
+    together = dev_library.store.query_many(vecs, 4)
+    apart = [dev_library.store.query(v, 4) for v in vecs]
+    assert [[h.asset.id for h in hits] for hits in together] == [
+        [h.asset.id for h in hits] for hits in apart
+    ]
+    assert together[0][0].score == pytest.approx(apart[0][0].score)
+    assert together[0][0].asset.id != together[1][0].asset.id

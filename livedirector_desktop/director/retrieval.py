@@ -17,14 +17,15 @@ def retrieve(
     library: Library, sentence: str, query: str, k: int, query_weight: float
 ) -> list[Candidate]:
     """Top-k candidates, best first; empty for an empty library."""
-    s_vec = library.embed_query(sentence)
     use_query = bool(query.strip()) and query.strip().lower() != sentence.strip().lower()
-    q_vec = library.embed_query(query) if use_query else None
+    texts = [sentence, query] if use_query else [sentence]
+    vecs = library.embed_queries(texts)
+    s_vec, q_vec = vecs[0], (vecs[1] if use_query else None)
     # Search with each vector, then score the union with both: a clip found by one
     # vector alone still gets its full combined score.
-    hits = {h.asset.id: h for h in library.store.query(s_vec, k)}
-    if q_vec is not None:
-        for h in library.store.query(q_vec, k):
+    hits = {}
+    for found in library.store.query_many(vecs, k):
+        for h in found:
             hits.setdefault(h.asset.id, h)
     if not hits:
         return []

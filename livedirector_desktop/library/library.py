@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -132,5 +133,9 @@ class Library:
         return np.stack([self._vectors[i] for i in asset_ids])
 
     def embed_query(self, text: str) -> np.ndarray:
-        embed_query = getattr(self.embedder, "embed_query", None)
-        return embed_query(text) if embed_query else self.embedder.embed([text])[0]
+        return self.embed_queries([text])[0]
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Query vectors, through the embedder's cache when it has one."""
+        embed_queries = getattr(self.embedder, "embed_queries", None)
+        return embed_queries(texts) if embed_queries else self.embedder.embed(list(texts))

@@ -43,6 +43,7 @@ class Store(Protocol):
     ) -> None: ...
     def delete(self, ids: Sequence[str]) -> None: ...
     def query(self, vector: np.ndarray, k: int) -> list[Hit]: ...
+    def query_many(self, vectors: np.ndarray, k: int) -> list[list[Hit]]: ...
     def vectors(self, ids: Sequence[str]) -> np.ndarray: ...
 
 
@@ -102,6 +103,9 @@ class EmptyStore:
 
     def query(self, vector: np.ndarray, k: int) -> list[Hit]:
         return []
+
+    def query_many(self, vectors: np.ndarray, k: int) -> list[list[Hit]]:
+        return [[] for _ in vectors]
 
     def vectors(self, ids: Sequence[str]) -> np.ndarray:
         if ids:
@@ -206,17 +210,28 @@ class ChromaStore:
             self.collection.delete(ids=list(ids))
 
     def query(self, vector: np.ndarray, k: int) -> list[Hit]:
+        return self.query_many(np.asarray(vector)[None, :], k)[0]
+
+    def query_many(self, vectors: np.ndarray, k: int) -> list[list[Hit]]:
+        """The k nearest clips for each vector, in one round trip (the director asks with
+        the sentence and the LLM's query at once: one count and one index search, ~8 ms less
+        than two queries)."""
         n = min(k, self.count())
-        if n <= 0:
-            return []
+        if n <= 0 or len(vectors) == 0:
+            return [[] for _ in vectors]
         res = self.collection.query(
-            query_embeddings=[np.asarray(vector, dtype=np.float32)],
+            query_embeddings=list(np.asarray(vectors, dtype=np.float32)),
             n_results=n,
             include=["metadatas", "distances"],
         )
         return [
-            Hit(Asset.from_metadata(i, m or {}), 1.0 - float(d))
-            for i, m, d in zip(res["ids"][0], res["metadatas"][0], res["distances"][0], strict=True)
+            [
+                Hit(Asset.from_metadata(i, m or {}), 1.0 - float(d))
+                for i, m, d in zip(ids, metas, dists, strict=True)
+            ]
+            for ids, metas, dists in zip(
+                res["ids"], res["metadatas"], res["distances"], strict=True
+            )
         ]
 
     def vectors(self, ids: Sequence[str]) -> np.ndarray:
