@@ -274,7 +274,11 @@ def test_camera_and_microphone_can_be_replaced_while_running(short_talk, sample_
         session.start_recording(tmp_path / "rec.mp4")
         with pytest.raises(RuntimeError, match="stop recording"):
             session.replace_mic(FileAudioSource(talk))
-        time.sleep(0.5)
+        # Until the encoder's first keyframe is out (it may lag on a loaded machine), there
+        # is nothing to keep: that case is the "blink" below.
+        waited = time.monotonic()
+        while not session._recording.video_packets and time.monotonic() - waited < 15:
+            time.sleep(0.05)
         assert session.stop_recording()["path"] == str(tmp_path / "rec.mp4")
         # Stopped before its first frame: a clear error, no file, and the session goes on.
         session.start_recording(tmp_path / "blink.mp4")
