@@ -242,11 +242,12 @@ def test_greedy_answers_match_llama_cpp_and_survive_judging(llm_reasoner):
 def test_repeated_tail():
     from livedirector_desktop.director.llama import repeated_tail
 
-    assert repeated_tail([5, 6, 7, 6, 7]) == 2
-    assert repeated_tail([1, 2, 3, 1, 2, 3]) == 3
-    assert repeated_tail([4, 9, 9]) == 0  # "very very" may be meant
-    assert repeated_tail([4, 9, 9, 9]) == 2
-    assert repeated_tail([1, 2, 3, 4, 5]) == 0
+    assert repeated_tail(["movie", "theater", "movie", "theater"]) == 2
+    assert repeated_tail(["a", "b", "c", "A", "B", "C"]) == 3
+    assert repeated_tail(["Bora", "Bora"]) == 0  # a name, or "very very"
+    assert repeated_tail(["cat", "cat", "cat"]) == 2
+    assert repeated_tail(["stack", "of", "1000", "dollar", "bills"]) == 0  # digits are one word
+    assert repeated_tail(["mahi", "mahi", "fish", "on", "a", "grill"]) == 0
     assert repeated_tail([]) == 0
 
 

@@ -249,15 +249,15 @@ class LlamaReasoner:
                 if token == eos:
                     break
                 tokens.append(token)
-                looped = repeated_tail(tokens)
+                text = llm.detokenize(tokens).decode("utf-8", errors="ignore")
+                if "\n" in text:
+                    break
+                said = text.split()[:-1]  # whole words: the last may still be growing
+                looped = repeated_tail(said)
                 if looped:
                     # A small model that starts repeating itself ("movie theater movie
                     # theater ...") says nothing more; stopping saves up to ~10 evaluations.
-                    del tokens[-looped:]
-                    text = llm.detokenize(tokens).decode("utf-8", errors="ignore")
-                    break
-                text = llm.detokenize(tokens).decode("utf-8", errors="ignore")
-                if "\n" in text:
+                    text = " " + " ".join(said[:-looped])
                     break
                 llm.eval([token])
                 row = self._last_row()
@@ -276,14 +276,15 @@ class LlamaReasoner:
         return parse_answer(raw, text)
 
 
-def repeated_tail(tokens: Sequence[int], longest: int = 4) -> int:
-    """How many tokens at the end repeat the ones just before them (0: none): a phrase of
-    2 to `longest` tokens said twice, or one token said three times ("very very" may be
-    meant; a third is not)."""
-    if len(tokens) >= 3 and tokens[-1] == tokens[-2] == tokens[-3]:
+def repeated_tail(words: Sequence[str], longest: int = 4) -> int:
+    """How many words at the end repeat the ones just before them (0: none): a phrase of 2
+    to `longest` words said twice, or one word said three times ("Bora Bora", "mahi mahi"
+    are names). Words, not tokens: tokenizers split numbers into digits ("1000")."""
+    said = [w.lower() for w in words]
+    if len(said) >= 3 and said[-1] == said[-2] == said[-3]:
         return 2
     for k in range(2, longest + 1):
-        if len(tokens) >= 2 * k and list(tokens[-k:]) == list(tokens[-2 * k : -k]):
+        if len(said) >= 2 * k and said[-k:] == said[-2 * k : -k]:
             return k
     return 0
 

@@ -80,7 +80,9 @@ class MiniLMEmbedder:
             fresh = dict(zip(missing, self.embed(missing), strict=True))
             known.update(fresh)
             with self._lock:
-                self._cache.update(fresh)
+                for text, vec in fresh.items():
+                    self._cache[text] = vec
+                    self._cache.move_to_end(text)
                 while len(self._cache) > 512:
                     self._cache.popitem(last=False)
         out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
