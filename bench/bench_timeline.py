@@ -1,12 +1,18 @@
 """Timeline score: B-roll as a viewer sees it, read from the pixels of the output.
 
-For each topical sentence of the canonical talk: when its clip is fully on screen, relative
-to the sentence's start and end; for the speaker's sentences (greeting, filler, a change of
-subject, sign-off): how far into them B-roll stays; clip changes per sentence. Modes:
-`render` (a recorded talk), `live` (the headless live session, transcript replayed in real
-time), `conform` (the final cut of that live recording). Writes bench/results/timeline.json.
+Two talks. `scripted`: the canonical talk of twelve sentences, 1 s apart, on the sample
+library. `natural`: a monologue as people give one, 58 sentences of the dev set in topic
+order (two on each of 25 subjects, asides between), pauses drawn from 0.3-2 s, on the 40
+clips of the dev library. For each topical sentence: coverage (the share of it, start to
+0.5 s past its end, with its own clip fully on screen), when its clip is first fully up
+relative to the sentence's start and end, the share with another clip up; for the speaker's
+sentences: how far into them B-roll stays; clip changes per sentence; flashes of the
+speaker between two sentences asking for one clip. Modes: `render` (a recorded talk),
+`live` (the headless live session, transcript replayed in real time), `conform` (the final
+cut of that live recording). Writes bench/results/timeline.json (scripted) or
+timeline-natural.json.
 
-    .venv/bin/python bench/bench_timeline.py [--modes render live conform] [--reasoner llama]
+    .venv/bin/python bench/bench_timeline.py [--talk natural] [--modes render live conform]
 """
 
 from __future__ import annotations
@@ -24,14 +30,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from livedirector_desktop.library.samples import make_library, read_catalog  # noqa: E402
 from livedirector_desktop.media.synthetic import speak, write_talk  # noqa: E402
 from tests.support import (  # noqa: E402
+    DEV_CATALOG,
     TALK_SCRIPT,
     classify_frames,
     clip_signatures,
+    coloured_catalog,
+    coverage_score,
     livedirector,
     make_sample_library,
-    score_timeline,
+    natural_talk,
     session_cmd,
 )
 
@@ -48,22 +58,31 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--modes", nargs="*", default=["render", "live", "conform"])
     ap.add_argument("--reasoner", default="llama")
-    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "timeline.json")
+    ap.add_argument("--talk", choices=["scripted", "natural"], default="scripted")
+    ap.add_argument("--out", type=Path)
     args = ap.parse_args()
+    name = "timeline.json" if args.talk == "scripted" else f"timeline-{args.talk}.json"
+    args.out = args.out or ROOT / "bench" / "results" / name
+    script, gaps = (TALK_SCRIPT, 1.0) if args.talk == "scripted" else natural_talk()
     report: dict = {
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
         "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "reasoner": args.reasoner,
-        "talk": [{"text": t, "expected": e} for t, e in TALK_SCRIPT],
+        "talk": [{"text": t, "expected": e} for t, e in script],
         "modes": {},
     }
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        library = make_sample_library(tmp)
-        audio, segments = speak([t for t, _ in TALK_SCRIPT], gap_s=1.0)
+        if args.talk == "scripted":
+            library = make_sample_library(tmp)
+        else:
+            library = tmp / "lib"
+            make_library(coloured_catalog(read_catalog(DEV_CATALOG)), tmp / "clips", seconds=4.0)
+            run(livedirector("library", "import", str(tmp / "clips"), "--library", str(library)))
+        audio, segments = speak([t for t, _ in script], gap_s=gaps)
         sentences = [
             {**seg, "expected": expected}
-            for seg, (_, expected) in zip(segments, TALK_SCRIPT, strict=True)
+            for seg, (_, expected) in zip(segments, script, strict=True)
         ]
         transcript = tmp / "talk.json"
         transcript.write_text(json.dumps({"segments": segments}))
@@ -91,7 +110,7 @@ def main() -> None:
                                  "--library", str(library)))  # fmt: skip
             else:
                 sys.exit(f"unknown mode {mode}")
-            score = score_timeline(classify_frames(outputs[mode], signatures), sentences)
+            score = coverage_score(classify_frames(outputs[mode], signatures), sentences)
             score["wall_s"] = round(time.perf_counter() - started, 1)
             report["modes"][mode] = score
             summary = {k: v for k, v in score.items() if k != "sentences"}

@@ -480,7 +480,7 @@ def suggest(
     sentences = _sentences(text, file)
     lib = _open_library(library, chroma_url, create=False)
     director = make_director(settings, lib)
-    step_ms = settings.director.min_on_screen_ms + settings.director.cooldown_ms
+    step_ms = settings.director.min_on_screen_ms + settings.director.tail_ms
     history: list[str] = []
     con = _console()
     for i, sentence in enumerate(sentences):
@@ -636,7 +636,7 @@ def render(
             settings, asr_model, language or settings.studio.language, asr, streaming=False
         )
     )
-    director = make_director(settings, lib)
+    director = make_director(settings, lib, offline=True)
     with _render_progress() as progress:
         result = run_render(
             input_path,

@@ -130,13 +130,37 @@ class DirectorSettings(_Section):
     early_gap: float = _key(
         0.10, "director", "How far an early clip must stand out from the rest", ge=0, le=1
     )
+    # The clip up (or the one the sentence before asked for) stays when the next sentence's
+    # words so far rank it first at this score: less than a new clip needs, but more than
+    # one word of small talk gives ("Anyway, moving" scores 0.18 for a mountain clip).
+    stay_threshold: float = _key(
+        0.30, "director", "Score for the next sentence's words to keep the clip up", ge=0, le=1
+    )
+    # When a clip goes up and how long it stays (director/planner.py, for live, render and
+    # conform alike): at least `min_on_screen_ms` before another clip replaces it; while its
+    # sentences are spoken, and across the pauses between them (at most `pause_hold_ms`
+    # after one ends); when the next sentence begins, its words have `continuity_wait_ms`
+    # to keep it; once the talk has left it, `tail_ms` after its last sentence.
     min_on_screen_ms: int = _key(
-        2500, "director", "Shortest time a clip stays on screen (ms)", ge=0
+        2500, "director", "Shortest time a clip stays before another replaces it (ms)", ge=0
     )
     tail_ms: int = _key(
-        800, "director", "How long a clip stays after its sentence ends (ms)", ge=0, le=10000
+        800, "director", "How long a clip stays after its last sentence (ms)", ge=0, le=10000
     )
-    cooldown_ms: int = _key(1500, "director", "Quiet time after a clip before the next (ms)", ge=0)
+    pause_hold_ms: int = _key(
+        2000, "director", "How long a clip waits in a pause for the next sentence (ms)",
+        ge=0, le=10000,
+    )  # fmt: skip
+    continuity_wait_ms: int = _key(
+        450, "director", "How long into the next sentence its words may keep the clip (ms)",
+        ge=0, le=5000,
+    )  # fmt: skip
+    max_on_screen_ms: int = _key(
+        10000, "director", "Longest a clip stays once no sentence asks for it (ms)", ge=1000
+    )
+    camera_min_ms: int = _key(
+        1000, "director", "Shortest look at the speaker between two clips (ms)", ge=0, le=10000
+    )
     no_repeat_within_ms: int = _key(
         20000, "director", "A clip is not shown again within (ms)", ge=0
     )
@@ -276,6 +300,7 @@ def _one_line(error: dict) -> str:
 RETIRED = {
     ("director", "judge_threshold"): "it was in nats; director.evidence_threshold replaces it",
     ("director", "min_gap"): "how far a clip stands out is now part of the judge's evidence",
+    ("director", "cooldown_ms"): "the shot planner's pause rules replace it (pause_hold_ms)",
 }
 
 

@@ -82,15 +82,26 @@ def make_reasoner(settings: Settings, name: str | None = None) -> Reasoner:
     return REASONERS[name]()
 
 
+# Offline (render) no one is waiting on a sentence: the director takes the time it needs,
+# and this bound only stops a hung model.
+OFFLINE_TIMEOUT_MS = 60_000
+
+
 def make_director(
-    settings: Settings, library: Library, reasoner: Reasoner | None = None
+    settings: Settings, library: Library, reasoner: Reasoner | None = None, offline: bool = False
 ) -> Director:
+    """The director of the settings; `offline` (render): no real-time bound on the LLM."""
     from livedirector_desktop.director.judge import make_judge
 
     reasoner = reasoner if reasoner is not None else make_reasoner(settings)
     judge = make_judge(reasoner, library) if settings.director.judge else None
     return Director(
-        library, reasoner, settings.director, timeout_ms=settings.llm_timeout_ms, judge=judge
+        library,
+        reasoner,
+        settings.director,
+        timeout_ms=OFFLINE_TIMEOUT_MS if offline else settings.llm_timeout_ms,
+        judge=judge,
+        judge_timeout_ms=OFFLINE_TIMEOUT_MS if offline else None,
     )
 
 

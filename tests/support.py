@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import http.server
 import itertools
+import os
 import sys
 import threading
 from collections.abc import Iterator
@@ -57,9 +58,12 @@ def session_cmd(command: str, talk: Path, transcript: Path | None, library: Path
     )
 
 
-def file_session(library, talk: Path, transcript: Path | None, *, camera=True, config=None, **kw):
+def file_session(
+    library, talk: Path, transcript: Path | None, *, camera=True, config=None, settings=None, **kw
+):
     """A live session playing a talk file as camera and microphone, its transcript replayed
-    (None: no recognizer), with the keyword director (no LLM: fast and deterministic)."""
+    (None: no recognizer), with the keyword director (no LLM: fast and deterministic) and
+    its `settings` (DirectorSettings; None: the defaults)."""
     from livedirector_desktop.asr.replay import ReplayRecognizer
     from livedirector_desktop.director.director import Director
     from livedirector_desktop.director.reasoner import KeywordReasoner
@@ -68,7 +72,7 @@ def file_session(library, talk: Path, transcript: Path | None, *, camera=True, c
 
     return LiveSession(
         library,
-        Director(library, KeywordReasoner()),
+        Director(library, KeywordReasoner(), settings),
         ReplayRecognizer.from_file(transcript) if transcript else None,
         FileVideoSource(talk) if camera else None,
         FileAudioSource(talk),
@@ -328,3 +332,108 @@ def score_timeline(frames: list[tuple[float, str | None]], sentences: list[dict]
         "changes_per_sentence_max": max(r["changes"] for r in rows) if rows else 0,
         "cuts_per_sentence_max": max(r["cuts"] for r in rows) if rows else 0,
     }
+
+
+# ------------------------------------------------------------------ a talk at natural pace
+
+SHARED = Path(os.environ.get("LIVEDIRECTOR_SHARED", ROOT.parent / "shared")).resolve()
+DEV_SET = SHARED / "data" / "dev_set.jsonl"
+DEV_CATALOG = SHARED / "data" / "dev_library" / "catalog.json"
+# Sentences of the dev set that ask for no clip, in the talk between its topics.
+_ASIDES = [
+    "Um, so, where was I? Let me think for a second.",
+    "Okay, so, yeah.",
+    "Okay, give me one moment while I check my notes.",
+    "If you have questions, drop them below.",
+]
+
+
+def natural_talk(
+    topics: int = 25, per_topic: int = 2, seed: int = 7, dev_set: Path | None = None
+) -> tuple[list[tuple[str, str | None]], list[float]]:
+    """A monologue as people give one: the dev set's sentences in topic order, `per_topic`
+    on each subject, an aside every five subjects, a greeting and a sign-off; and the pause
+    after each sentence, drawn from 0.3-2 s. Returns (text, expected clip) and the pauses."""
+    import json
+    import random
+
+    by_topic: dict[str, list[str]] = {}
+    for line in Path(dev_set or DEV_SET).read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        if row["expected"]:
+            by_topic.setdefault(row["expected"], []).append(row["text"])
+    chosen = [(k, v[:per_topic]) for k, v in by_topic.items() if len(v) >= per_topic][:topics]
+    talk: list[tuple[str, str | None]] = [
+        ("Hi everyone, welcome back to the channel.", None),
+        ("Let's get started.", None),
+    ]
+    for n, (expected, texts) in enumerate(chosen):
+        if n and n % 5 == 0:
+            talk.append((_ASIDES[(n // 5 - 1) % len(_ASIDES)], None))
+        talk += [(text, expected) for text in texts]
+    talk += [
+        ("That is basically it for today.", None),
+        ("Thanks for watching, see you next time.", None),
+    ]
+    rng = random.Random(seed)
+    return talk, [round(rng.uniform(0.3, 2.0), 2) for _ in talk]
+
+
+def coloured_catalog(catalog: list[dict]) -> list[dict]:
+    """The catalog with a colour for each clip far from every other (and from the speaker's
+    backdrop), so dozens of clips are told apart by pixels."""
+    import itertools as it
+
+    from livedirector_desktop.media.synthetic import BACKDROP_BGR
+
+    levels = (20, 110, 200, 255)
+    lattice = [
+        c
+        for c in it.product(levels, repeat=3)
+        if max(c) - min(c) >= 90
+        and max(abs(a - b) for a, b in zip(c, BACKDROP_BGR, strict=True)) >= 90
+    ]
+    if len(lattice) < len(catalog):
+        raise ValueError(f"{len(catalog)} clips, {len(lattice)} colours")
+    return [{**entry, "colour_bgr": list(lattice[n])} for n, entry in enumerate(catalog)]
+
+
+def coverage_score(frames: list[tuple[float, str | None]], sentences: list[dict]) -> dict:
+    """What a viewer sees of a long talk's B-roll (`score_timeline`, and more):
+    coverage (the share of each topical sentence, from its start to 0.5 s past its end, with
+    its own clip fully on screen), the share with another clip up, and flashes of the
+    speaker between two consecutive sentences that ask for the same clip."""
+    score = score_timeline(frames, sentences)
+    times = np.array([t for t, _ in frames])
+    labels = [k for _, k in frames]
+    rows = score["sentences"]
+    for row, s in zip(rows, sentences, strict=True):
+        if not s["expected"]:
+            continue
+        lo, hi = np.searchsorted(times, s["start"]), np.searchsorted(times, s["end"] + 0.5)
+        window = labels[lo:hi] or [None]
+        row["coverage"] = round(sum(k == s["expected"] for k in window) / len(window), 3)
+        row["other_clip"] = round(
+            sum(k not in (None, SPEAKER, s["expected"]) for k in window) / len(window), 3
+        )
+    flashes = 0  # the clip up as the first ends, the speaker, then the clip again
+    for a, b in itertools.pairwise(sentences):
+        if a["expected"] and a["expected"] == b["expected"]:
+            lo, hi = np.searchsorted(times, a["end"]), np.searchsorted(times, b["end"] + 0.5)
+            seen = [k for k in labels[lo:hi] if k is not None]
+            if seen and seen[0] == a["expected"] and SPEAKER in seen:
+                flashes += a["expected"] in seen[seen.index(SPEAKER) :]
+    covered = [r["coverage"] for r in rows if "coverage" in r]
+    score.update(
+        {
+            "covered_half": f"{sum(c >= 0.5 for c in covered)}/{len(covered)}",
+            "coverage_mean": round(float(np.mean(covered)), 3) if covered else None,
+            "other_clip_mean": round(
+                float(np.mean([r["other_clip"] for r in rows if "other_clip" in r])), 3
+            )
+            if covered
+            else None,
+            "same_clip_flashes": flashes,
+        }
+    )
+    return score

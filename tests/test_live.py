@@ -113,17 +113,18 @@ def test_a_slow_clip_never_makes_the_tick_wait(sample_library, tmp_path):
     transcript = tmp_path / "talk.json"
     transcript.write_text(json.dumps({"segments": segments}))
     opened: list[float] = []
+    # No early clips, a long minimum on screen and a long wait for the next sentence's words:
+    # the second sentence's clip is deferred, and the tick cuts to it when it is due.
     session = file_session(
         sample_library,
         talk,
         transcript,
         config=LiveConfig(width=320, height=180),
         clip_opener=_slow(open_clip_player, 0.8, opened),
+        settings=DirectorSettings(
+            early_threshold=1.0, min_on_screen_ms=6000, continuity_wait_ms=5000
+        ),
     )
-    # No early clips and a long minimum on screen: the second sentence's clip is deferred,
-    # and the tick cuts to it when it is due.
-    session.director.settings = DirectorSettings(early_threshold=1.0, min_on_screen_ms=6000)
-    session.director.reset()
     ticks: list[float] = []
     shots: list[ShotChanged] = []
     session.hub.subscribe(ProgramInputs, lambda _e: ticks.append(time.monotonic()))
@@ -131,7 +132,7 @@ def test_a_slow_clip_never_makes_the_tick_wait(sample_library, tmp_path):
     run_headless(session)
 
     assert [(s.asset_id, s.cause) for s in shots][:2] == [
-        ("rocket-launch", "director"),
+        ("rocket-launch", "sentence"),
         ("coffee-pour", "deferred"),
     ]
     assert len(opened) >= 2
@@ -212,7 +213,7 @@ def test_commands_change_the_session_and_every_view_hears(short_talk, sample_lib
     try:
         session.take("coffee-pour")
         deadline = time.monotonic() + 5
-        while session.state().on_screen != "coffee-pour" and time.monotonic() < deadline:
+        while not shots and time.monotonic() < deadline:  # on screen once it has opened
             time.sleep(0.05)
         state = session.state()
         assert state.on_screen == "coffee-pour" and state.pinned == "coffee-pour"
@@ -225,6 +226,8 @@ def test_commands_change_the_session_and_every_view_hears(short_talk, sample_lib
         assert "rocket-launch" in state.vetoed
         session.clear()
         assert session.state().on_screen is None and session.state().pinned is None
+        while len(shots) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
         with pytest.raises(Exception, match="unknown layout"):
             session.set_layout("diagonal")
         session.hold(False)
@@ -483,14 +486,18 @@ def test_conform_starts_each_clip_with_its_sentence(short_talk, sample_library, 
     assert {d["text"] for d in live_timeline["decisions"]} >= {s["text"] for s in segments}
     # Where each sentence is in the recording (it began a moment after the talk did).
     said = {c["text"]: c["start_ms"] / 1000 for c in live_timeline["cues"]}
+    ended = {c["text"]: c["end_ms"] / 1000 for c in live_timeline["cues"]}
     lag_s = segments[1]["start"] - said[segments[1]["text"]]
     assert 0 <= lag_s < 1.0
     for sentence, clip in ((1, "rocket-launch"), (3, "coffee-pour")):
         start_s = said[segments[sentence]["text"]]
         assert abs(start_s + lag_s - segments[sentence]["start"]) < 0.05
-        assert abs(by_clip[clip]["start_ms"] / 1000 - start_s) < 0.05
-        assert is_speaker(final, start_s - 0.3)
-        assert not is_speaker(final, start_s + 0.8)  # fully on within 0.8 s, fade included
+        # Its crossfade runs in the pause before (not over the sentence before it): the clip
+        # is fully up as its sentence begins.
+        lead_s = min(0.5, start_s - ended[segments[sentence - 1]["text"]])
+        assert abs(by_clip[clip]["start_ms"] / 1000 - (start_s - lead_s)) < 0.05
+        assert is_speaker(final, start_s - lead_s - 0.1)
+        assert not is_speaker(final, start_s + 0.05)
     assert out.exists()  # the live recording stays as it was
 
 
@@ -519,12 +526,13 @@ def test_conform_keeps_manual_takes_and_drops_vetoed_clips():
     ]
     settings, opts = DirectorSettings(min_on_screen_ms=2500, tail_ms=800), RenderOptions()
     out = conform_segments(LiveLog("pip", 500.0, cues, live, set(), decisions), opts, settings)
-    # Each clip starts with its sentence and leaves after it plus a tail (in a pause too short
-    # for that, when the next sentence starts: the filler's speaker); the creator's take
-    # keeps its moment.
+    # Each clip is fully up as its sentence begins (its crossfade in the pause before); the
+    # next clip follows straight on where the pause leaves too short a look at the speaker;
+    # before filler a clip leaves its tail after its sentence; the creator's take keeps its
+    # moment.
     assert [(s.asset_id, s.start_ms, s.end_ms) for s in out] == [
-        ("rocket", 1000, 3800),
-        ("coffee", 5000, 8000),
+        ("rocket", 500, 4500),
+        ("coffee", 4500, 7800),
         ("mug", 9500, 11000),
     ]
     vetoed = LiveLog("pip", 500.0, cues, live, {"rocket", "mug"}, decisions)

@@ -125,7 +125,8 @@ def test_render_pip_end_to_end(talk, sample_library, tmp_path):
     assert set(shown) == {"rocket-launch", "coffee-pour"}
     rocket = shown["rocket-launch"]
     assert rocket["text"] == SENTENCES[1] and rocket["path"] == "llm"
-    assert abs(rocket["start_ms"] - segments[1]["start"] * 1000) < 1
+    # Its crossfade (500 ms) starts in the pause: fully up as its sentence begins.
+    assert abs(rocket["start_ms"] - (segments[1]["start"] * 1000 - 500)) < 1
 
     # B-roll on screen in its segment (outside the picture-in-picture corner)...
     t = (rocket["start_ms"] + 1500) / 1000

@@ -27,7 +27,7 @@ class ShotChanged:
     asset_id: str | None
     shot_id: int
     at_ms: float  # session time
-    cause: str  # "director", "deferred", "timeout", "manual", "veto", "clear"
+    cause: str  # the planner's Cut.cause: sentence, early, deferred, ended, moved on, manual, ...
     text: str = ""  # the sentence that asked for it, when one did
 
 

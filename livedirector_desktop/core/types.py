@@ -36,7 +36,9 @@ class Outcome(StrEnum):
     SHOW = "show"  # this clip goes (or stays) on screen
     CAMERA = "camera"  # back to (or stay on) the camera
     KEEP = "keep"  # held by you: whatever is on screen stays
-    DEFERRED = "deferred"  # timing rules keep the current shot; wanted_asset_id follows later
+    DEFERRED = (
+        "deferred"  # read from logs of versions before the shot planner (director/planner.py)
+    )
 
 
 @dataclass
@@ -52,7 +54,7 @@ class Decision:
     reason: str  # why this clip or why nothing, in a few words
     latency_ms: dict[str, float] = field(default_factory=dict)
     at_ms: float = 0.0  # timeline time the decision applies from
-    wanted_asset_id: str | None = None  # asked for, but deferred by the timing rules
+    wanted_asset_id: str | None = None  # with DEFERRED (older logs): what followed later
     outcome: Outcome = Outcome.CAMERA
 
     def to_json(self) -> dict[str, Any]:

@@ -21,7 +21,12 @@ from dataclasses import dataclass
 
 from livedirector_desktop.config import DirectorSettings
 from livedirector_desktop.core.types import Analysis, Candidate, Decision, Outcome
-from livedirector_desktop.director.filler import is_filler, is_latin
+from livedirector_desktop.director.filler import (
+    content_words,
+    is_filler,
+    is_filler_phrase,
+    is_latin,
+)
 from livedirector_desktop.director.judge import Judge, clip_text, evidence
 from livedirector_desktop.director.policy import JUDGED, Policy
 from livedirector_desktop.director.reasoner import KeywordReasoner, Reasoner
@@ -47,6 +52,7 @@ class Director:
         settings: DirectorSettings | None = None,
         timeout_ms: float = 1500,
         judge: Judge | None = None,
+        judge_timeout_ms: float | None = None,
     ) -> None:
         self.library = library
         self.reasoner = reasoner
@@ -55,6 +61,7 @@ class Director:
         self.settings = settings or DirectorSettings()
         self.policy = Policy(self.settings)
         self.timeout_ms = timeout_ms
+        self.judge_timeout_ms = judge_timeout_ms  # None: the settings' (live) bound
         self._lock = threading.RLock()  # policy state is shared by the GUI and the worker
 
     def _analyze(self, text: str, context: Sequence[str]) -> tuple[Analysis, str, str]:
@@ -74,15 +81,24 @@ class Director:
             log.warning("reasoner failed, falling back: %s", exc)
             return self.fallback.analyze(text), "fallback", f"llm failed: {exc}"
 
-    def decide_early(self, text: str, now_ms: float) -> Decision | None:
-        """A sentence still being spoken (a partial): a clip on strong evidence, else None.
+    def decide_early(self, text: str, now_ms: float, current: str | None = None) -> Decision | None:
+        """A sentence still being spoken (a partial): what its words so far ask for, or None
+        when they do not tell yet. `current`: the clip up now (or the one the sentence
+        before asked for); the words keep it when they rank it first.
 
         Cheap by design (it runs on growing partials): the words so far rank the clips (no
-        LLM query), and the bar is stricter than at the end of the sentence. It never raises.
+        LLM query), and a new clip needs a stricter bar than at the end of the sentence.
+        Filler phrases ("thanks for watching") ask for the speaker. It never raises.
         """
         started = time.perf_counter()
         text = " ".join(str(text).split())
-        if not text or is_filler(text):
+        if not text:
+            return None
+        if is_filler_phrase(text):
+            return self._early_decision(
+                text, None, 0.0, [], "filler while speaking", now_ms, started
+            )
+        if not content_words(text):
             return None
         try:
             candidates = retrieve(self.library, text, "", self.settings.top_k, 0.0)
@@ -94,23 +110,28 @@ class Director:
             notes: list[str] = []
             latency: dict[str, float] = {}
             ask = self._judgment(text, latency, notes)
-            judge = self._judged_ahead(candidates, ask, self.settings.early_threshold)
+            judge = self._judged_ahead(candidates, ask, self.settings.early_threshold, current)
         with self._lock:
-            choice = self.policy.early(candidates, now_ms, judge)
+            choice = self.policy.early(candidates, now_ms, judge, current)
         if choice is None:
             return None
-        total = (time.perf_counter() - started) * 1e3
+        return self._early_decision(
+            text, choice.asset_id, choice.confidence, candidates, choice.reason, now_ms, started
+        )
+
+    @staticmethod
+    def _early_decision(text, asset_id, confidence, candidates, reason, now_ms, started):
         return Decision(
             text=text,
             query="",
-            asset_id=choice.asset_id,
-            confidence=choice.confidence,
+            asset_id=asset_id,
+            confidence=confidence,
             candidates=candidates,
             path="early",
-            reason=choice.reason,
-            latency_ms={"total": total},
+            reason=reason,
+            latency_ms={"total": (time.perf_counter() - started) * 1e3},
             at_ms=now_ms,
-            outcome=Outcome.SHOW,
+            outcome=Outcome.SHOW if asset_id else Outcome.CAMERA,
         )
 
     def decide(
@@ -118,10 +139,9 @@ class Director:
         text: str,
         now_ms: float | None = None,
         context: Sequence[str] = (),
-        early: str | None = None,
     ) -> Decision:
-        """The clip for a final sentence. `early`: the clip this sentence put up while it was
-        spoken; the whole sentence confirms it, or replaces it now (at most one change)."""
+        """The clip a final sentence asks for (None: the speaker). When it goes up and how
+        long it stays is the shot planner's (director/planner.py)."""
         started = time.perf_counter()
         now_ms = time.monotonic() * 1e3 if now_ms is None else now_ms
         latency: dict[str, float] = {}
@@ -150,20 +170,14 @@ class Director:
             judge = self._judged_ahead(candidates, self._judgment(text, latency, notes, context))
         with self._lock:
             choice = self.policy.decide(candidates, analysis.is_filler, now_ms, judge)
-            if early and choice.deferred and self.policy.state.on_screen == early:
-                score = next((c.score for c in candidates if c.asset_id == choice.wanted), 0.0)
-                choice = self.policy.correct(choice.wanted, score, now_ms)
             held = self.policy.state.hold and not self.policy.state.pinned
         latency["total"] = (time.perf_counter() - started) * 1e3
         if candidates and not is_latin(text):
             notes.append("non-Latin text: the embedding model reads English best")
         reason = "; ".join([choice.reason, *notes])
-        if choice.deferred:
-            outcome = Outcome.DEFERRED
-        elif held:
+        outcome = Outcome.SHOW if choice.asset_id else Outcome.CAMERA
+        if held:
             outcome = Outcome.KEEP
-        else:
-            outcome = Outcome.SHOW if choice.asset_id else Outcome.CAMERA
         decision = Decision(
             text=text,
             query=query,
@@ -174,7 +188,6 @@ class Director:
             reason=reason,
             latency_ms=latency,
             at_ms=now_ms,
-            wanted_asset_id=choice.wanted,
             outcome=outcome,
         )
         log.info(
@@ -190,14 +203,19 @@ class Director:
         )
         return decision
 
-    def _judged_ahead(self, candidates: list[Candidate], judge, floor: float = 0.0):
+    def _judged_ahead(
+        self, candidates: list[Candidate], judge, floor: float = 0.0, current: str | None = None
+    ):
         """The judgments the policy will ask for, made before it takes the lock: an LLM
         evaluation must never hold up the creator's controls or the compositor tick, which
-        read the policy under that lock. Clips outside the first JUDGED get none."""
+        read the policy under that lock. Clips outside the first JUDGED get none, and so
+        does `current` (early: it stays on its rank alone)."""
         with self._lock:
             vetoed = set(self.policy.state.vetoed)
         allowed = [c for c in candidates if c.asset_id not in vetoed]
         known: dict[str, float] = {}
+        if allowed and allowed[0].asset_id == current:
+            return lambda candidate: None
         if allowed and allowed[0].score >= max(floor, self.settings.threshold_low):
             known = judge(allowed[:JUDGED], allowed)
         return lambda candidate: known.get(candidate.asset_id)
@@ -216,7 +234,10 @@ class Director:
                         clip_text(asset.title, asset.description) if asset else candidate.title
                     )
                 nats = self.judge.relevances(
-                    text, titles, context, timeout_ms=self.settings.judge_timeout_ms
+                    text,
+                    titles,
+                    context,
+                    timeout_ms=self.judge_timeout_ms or self.settings.judge_timeout_ms,
                 )
                 return {
                     c.asset_id: evidence(
@@ -250,15 +271,15 @@ class Director:
         with self._lock:
             self.policy.clear(time.monotonic() * 1e3 if now_ms is None else now_ms)
 
-    def ended(self, now_ms: float) -> None:
-        """Tell the policy the clip on screen had its time and went (see Policy.ended)."""
+    def shown(self, asset_id: str | None, now_ms: float) -> None:
+        """Tell the policy the planner cut to `asset_id` (None: the speaker) at now_ms."""
         with self._lock:
-            self.policy.ended(now_ms)
+            self.policy.shown(asset_id, now_ms)
 
-    def deferred_shown(self, asset_id: str | None, now_ms: float) -> None:
-        """Tell the policy a deferred choice went on screen (or back to the camera)."""
+    def last_asked(self) -> str | None:
+        """The clip the last whole sentence asked for (None: the speaker, or none yet)."""
         with self._lock:
-            self.policy.shown_later(asset_id, now_ms)
+            return self.policy.state.last_asked
 
     def controls(self) -> Controls:
         """A consistent copy of the creator's controls (for views and the compositor tick)."""

@@ -86,8 +86,14 @@ def is_latin(text: str) -> bool:
     return not letters or sum(c.isascii() for c in letters) >= 0.5 * len(letters)
 
 
+def is_filler_phrase(text: str) -> bool:
+    """True when the text says one of the greeting, sign-off or housekeeping phrases: what
+    the words so far of a sentence can already tell."""
+    return bool(_FILLER_RE.search(text))
+
+
 def is_filler(text: str) -> bool:
     """True for sentences that carry no topic worth illustrating."""
-    if _FILLER_RE.search(text):
+    if is_filler_phrase(text):
         return True
     return len(content_words(text)) < 1

@@ -28,15 +28,12 @@ class Choice:
     confidence: float
     reason: str
     manual: bool = False
-    wanted: str | None = None  # what the sentence asked for, when timing rules kept another
-    deferred: bool = False  # timing rules keep what is on screen; `wanted` follows later
 
 
 @dataclass
 class PolicyState:
     on_screen: str | None = None
-    on_screen_since_ms: float = float("-inf")
-    last_change_ms: float = float("-inf")
+    last_asked: str | None = None  # what the last whole sentence asked for
     last_shown_ms: dict[str, float] = field(default_factory=dict)
     pinned: str | None = None
     vetoed: set[str] = field(default_factory=set)
@@ -98,62 +95,54 @@ class Policy:
         now_ms: float,
         judge: Judgment | None = None,
     ) -> Choice:
-        """`judge(candidate)` gives the evidence that it illustrates the sentence, or None
-        when it cannot tell (see `judged`)."""
-        st, s = self.state, self.settings
+        """What the whole sentence asks for. Timing (when it goes up, how long it stays) is
+        the shot planner's (director/planner.py); `judge(candidate)` gives the evidence that
+        it illustrates the sentence, or None when it cannot tell (see `judged`)."""
+        st = self.state
         if st.pinned:
-            return self._show(st.pinned, 1.0, "pinned by you", now_ms, manual=True)
+            return Choice(st.pinned, 1.0, "pinned by you", manual=True)
         if st.hold:
             return Choice(st.on_screen, 1.0 if st.on_screen else 0.0, "held by you", manual=True)
         want = self.wanted(candidates, filler, judge)
-        if want.asset_id == st.on_screen:
-            return Choice(st.on_screen, want.confidence, want.reason)
-        if st.on_screen in st.vetoed:
-            return self._show(
-                want.asset_id, want.confidence, f"vetoed clip replaced; {want.reason}", now_ms
-            )
-        if st.on_screen and now_ms - st.on_screen_since_ms < s.min_on_screen_ms:
-            return Choice(
-                st.on_screen,
-                0.0,
-                "kept: minimum time on screen",
-                wanted=want.asset_id,
-                deferred=True,
-            )
-        if now_ms - st.last_change_ms < s.cooldown_ms:
-            return Choice(
-                st.on_screen,
-                0.0,
-                "kept: cooldown after the last change",
-                wanted=want.asset_id,
-                deferred=True,
-            )
-        if want.asset_id and now_ms - st.last_shown_ms.get(want.asset_id, float("-inf")) < (
-            s.no_repeat_within_ms
-        ):
-            # Shown a moment ago: take the next good clip rather than repeat it.
-            rest = [
-                c
-                for c in candidates
-                if c.asset_id != want.asset_id
-                and c.asset_id not in st.vetoed
-                and now_ms - st.last_shown_ms.get(c.asset_id, float("-inf"))
-                >= s.no_repeat_within_ms
-            ]
-            if rest:
-                alt = self.judged(rest, judge)
-                if alt.asset_id:
-                    return self._show(
-                        alt.asset_id, alt.confidence, "best match not shown recently", now_ms
-                    )
-            want = Choice(None, 0.0, "best match was just shown")
-        return self._show(want.asset_id, want.confidence, want.reason, now_ms)
+        asked, st.last_asked = st.last_asked, want.asset_id
+        if want.asset_id is None or not self._left_recently(want.asset_id, now_ms, asked):
+            return want
+        # Shown a moment ago and the talk has left it since: the next good clip instead.
+        rest = [
+            c
+            for c in candidates
+            if c.asset_id != want.asset_id
+            and c.asset_id not in st.vetoed
+            and not self._left_recently(c.asset_id, now_ms, asked)
+        ]
+        if rest:
+            alt = self.judged(rest, judge)
+            if alt.asset_id:
+                return Choice(alt.asset_id, alt.confidence, "best match not shown recently")
+        return Choice(None, 0.0, "best match was just shown")
+
+    def _left_recently(self, asset_id: str, now_ms: float, asked: str | None) -> bool:
+        """The no-return rule: a clip the talk already left is not brought back within
+        `no_repeat_within_ms`. A clip on screen, or the one the sentence before asked for
+        (it left in the pause: the talk is still on it), is not left."""
+        st = self.state
+        if asset_id in (st.on_screen, asked):
+            return False
+        return (
+            now_ms - st.last_shown_ms.get(asset_id, float("-inf"))
+            < self.settings.no_repeat_within_ms
+        )
 
     def early(
-        self, candidates: list[Candidate], now_ms: float, judge: Judgment | None = None
+        self,
+        candidates: list[Candidate],
+        now_ms: float,
+        judge: Judgment | None = None,
+        current: str | None = None,
     ) -> Choice | None:
-        """While a sentence is still being spoken: a clip only on strong evidence (a stricter
-        bar than at its end), and only where the timing rules allow a change now."""
+        """While a sentence is still being spoken: a new clip only on strong evidence (a
+        stricter bar than at its end); `current`, the clip up now (or the one the sentence
+        before asked for), stays when the words so far rank it first. None: no view yet."""
         st, s = self.state, self.settings
         if st.pinned or st.hold:
             return None
@@ -161,57 +150,25 @@ class Policy:
         if not allowed:
             return None
         best = allowed[0]
+        if current is not None and best.asset_id == current and best.score >= s.stay_threshold:
+            return Choice(best.asset_id, best.score, "the talk stays on it")
         if best.score < s.early_threshold or stands_out(allowed) < s.early_gap:
             return None
-        evidence = judge(best) if judge is not None and best.asset_id != st.on_screen else None
+        evidence = judge(best) if judge is not None else None
         if evidence is not None and evidence < s.evidence_threshold:
             return None  # the words so far are not about what the clip shows
-        if best.asset_id == st.on_screen:
-            return Choice(best.asset_id, best.score, "the talk stays on it")
-        if st.on_screen and now_ms - st.on_screen_since_ms < s.min_on_screen_ms:
+        if self._left_recently(best.asset_id, now_ms, st.last_asked):
             return None
-        if now_ms - st.last_change_ms < s.cooldown_ms:
-            return None
-        if now_ms - st.last_shown_ms.get(best.asset_id, float("-inf")) < s.no_repeat_within_ms:
-            return None
-        return self._show(best.asset_id, best.score, "strong match while speaking", now_ms)
+        return Choice(best.asset_id, best.score, "strong match while speaking")
 
-    def correct(self, asset_id: str | None, confidence: float, now_ms: float) -> Choice:
-        """At the end of a sentence whose clip went up early: what the whole sentence asks for
-        replaces it now (the timing rules held for the early clip do not hold it)."""
-        reason = "corrected at the end of the sentence" if asset_id else "taken down: no match"
-        return self._show(asset_id, confidence, reason, now_ms)
-
-    def ended(self, now_ms: float) -> None:
-        """The clip on screen had its sentence's time and left in a pause: back to the camera
-        without a change of subject, so no cooldown starts."""
+    def shown(self, asset_id: str | None, now_ms: float) -> None:
+        """The planner cut to `asset_id` (None: the speaker) at now_ms."""
         st = self.state
-        if st.on_screen:
+        if st.on_screen and st.on_screen != asset_id:
             st.last_shown_ms[st.on_screen] = now_ms
-            st.on_screen, st.on_screen_since_ms = None, now_ms
-
-    def shown_later(self, asset_id: str | None, now_ms: float) -> None:
-        """A clip the timing rules deferred goes on screen now (or the camera, for None)."""
-        self._show(asset_id, 0.0, "deferred", now_ms)
-
-    def _show(
-        self,
-        asset_id: str | None,
-        confidence: float,
-        reason: str,
-        now_ms: float,
-        manual: bool = False,
-    ) -> Choice:
-        st = self.state
-        if asset_id != st.on_screen:
-            if st.on_screen:
-                st.last_shown_ms[st.on_screen] = now_ms
-            st.on_screen = asset_id
-            st.on_screen_since_ms = now_ms
-            st.last_change_ms = now_ms
+        st.on_screen = asset_id
         if asset_id:
             st.last_shown_ms[asset_id] = now_ms
-        return Choice(asset_id, confidence, reason, manual)
 
     # Manual control: always wins over the director.
     def pin(self, asset_id: str | None) -> None:
@@ -230,4 +187,4 @@ class Policy:
     def clear(self, now_ms: float) -> None:
         """Back to the camera now (Esc in the studio)."""
         self.state.pinned = None
-        self._show(None, 0.0, "cleared by you", now_ms)
+        self.shown(None, now_ms)

@@ -7,6 +7,7 @@ no generated B-roll clip uses, so pixel checks can tell speaker from B-roll.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -117,10 +118,11 @@ def speak(
     sentences: list[str],
     voice: str = "en-us",
     rate_hz: int = 22050,
-    gap_s: float = 0.7,
+    gap_s: float | Sequence[float] = 0.7,
     lead_s: float = 0.5,
 ) -> tuple[np.ndarray, list[dict]]:
-    """espeak-ng speech of each sentence with pauses between; returns audio and timed segments."""
+    """espeak-ng speech of each sentence with pauses between (one length, or one after each
+    sentence); returns audio and timed segments."""
     import subprocess
     import wave
     from tempfile import TemporaryDirectory
@@ -128,6 +130,9 @@ def speak(
     pieces = [np.zeros(int(lead_s * rate_hz), dtype=np.float32)]
     segments = []
     t = lead_s
+    gaps = [float(gap_s)] * len(sentences) if isinstance(gap_s, int | float) else list(gap_s)
+    if len(gaps) < len(sentences):
+        raise ValueError(f"{len(gaps)} pauses for {len(sentences)} sentences")
     with TemporaryDirectory() as tmp:
         for n, text in enumerate(sentences):
             wav = Path(tmp) / f"{n}.wav"
@@ -142,8 +147,8 @@ def speak(
             segments.append(
                 {"text": text, "start": round(t, 3), "end": round(t + len(voiced) / rate_hz, 3)}
             )
-            pieces += [voiced, np.zeros(int(gap_s * rate_hz), dtype=np.float32)]
-            t += len(voiced) / rate_hz + gap_s
+            pieces += [voiced, np.zeros(int(gaps[n] * rate_hz), dtype=np.float32)]
+            t += len(voiced) / rate_hz + gaps[n]
     return np.concatenate(pieces), segments
 
 

@@ -78,10 +78,7 @@ class LoggedDirector:
             outcome=Outcome.SHOW if wanted else Outcome.CAMERA,
         )
 
-    def ended(self, now_ms: float) -> None:
-        pass
-
-    def deferred_shown(self, asset_id: str | None, now_ms: float) -> None:
+    def shown(self, asset_id: str | None, now_ms: float) -> None:
         pass
 
     def reset(self) -> None:

@@ -4,13 +4,16 @@ Threads, as OBS lays them out:
   camera      its own thread (source) -> the latest frame, overwritten frames counted
   microphone  its own thread (source) -> recognizer queue and recording queue
   recognizer  RecognizerWorker: partials and finals -> events, finals -> director
-  director    one worker; a newer final sentence supersedes one still waiting. It also opens
-              the clips it cuts to (and the ones it defers), and does the housekeeping
+  director    one worker; a newer final sentence supersedes one still waiting. It tells the
+              shot planner (director/planner.py) what each sentence asks for, opens the
+              clips the planner will cut to, and does the housekeeping
   b-roll      one player thread per clip on screen, decoding ahead of the tick
-  compositor  ticks at a fixed rate and counts late ticks: takes the newest camera frame and
+  compositor  ticks at a fixed rate and counts late ticks. It owns the scene: at the top of
+              a tick it applies the cuts the planner has due (as OBS's obs_queue_task runs
+              posted tasks on its graphics thread), then takes the newest camera frame and
               clip frames and hands the same inputs to the views and to the writer. It never
-              waits on I/O: a cut it makes (a deferred choice coming due) uses a clip opened
-              beforehand, and it skips a tick's cut rather than wait for a lock
+              waits on I/O: a cut waits for its clip to be opened elsewhere, and a busy
+              planner lock defers the cuts to the next tick
   writer      draws the program with the CPU compositor and is the only thread that touches
               the encoder: one encode, whose packets go to every output (the recording
               file, a stream) (recorder/program_encoder.py); it exists while an output does
@@ -25,12 +28,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from livedirector_desktop.asr.onset import SpeechOnset
 from livedirector_desktop.asr.recognizer import Recognizer, RecognizerWorker
 from livedirector_desktop.asr.transcript import Cue
 from livedirector_desktop.compositor.scene import LiveScene, ProgramInputs, SceneState
@@ -45,9 +48,10 @@ from livedirector_desktop.core.events import (
     VirtualCameraChanged,
 )
 from livedirector_desktop.core.stats import LiveStats
-from livedirector_desktop.core.types import AudioBlock, Decision, Frame, Outcome, TranscriptEvent
+from livedirector_desktop.core.types import AudioBlock, Decision, Frame, TranscriptEvent
 from livedirector_desktop.director.director import Director
 from livedirector_desktop.director.filler import content_words
+from livedirector_desktop.director.planner import Cut, ShotPlanner, asks
 from livedirector_desktop.library.library import Library
 from livedirector_desktop.media.sources import AudioSource, VideoSource
 from livedirector_desktop.pipeline.clip_pool import ClipPool, Opener, Player, open_clip_player
@@ -59,20 +63,11 @@ from livedirector_desktop.recorder.virtual_camera import VirtualCamera
 
 log = logging.getLogger(__name__)
 
-# A clip of an earlier sentence gives way to the next sentence once up this long.
-LATE_CLIP_MIN_MS = 1200
-
 __all__ = ["LiveConfig", "LiveSession", "ProgramInputs", "SessionState"]
 
-
-@dataclass
-class _Deferred:
-    """A choice the timing rules hold back until `due_ms`; its clip is already open."""
-
-    asset_id: str | None
-    decision: Decision
-    text: str
-    player: Player | None
+# How long the words of a partial take to be judged (retrieval and the judge: ~50 ms p95 on
+# two cores, bench_director), with a tick to spare.
+EARLY_VERDICT_MS = 100.0
 
 
 class LiveSession:
@@ -103,18 +98,24 @@ class LiveSession:
         self._camera_frame: Frame | None = None
         self._camera_taken_seq = 0
         self._lock = threading.Lock()  # the camera frame
-        self._cut_lock = threading.Lock()  # cuts: held only for cheap state changes, never I/O
+        # When shots change: the planner, fed by the recognizer, director and command threads
+        # and advanced by the tick. Its lock is held only for cheap state changes, never I/O.
+        self.planner = ShotPlanner(director.settings)
+        self._plan_lock = threading.Lock()
+        self._cut_lock = threading.Lock()  # the scene and the recording's log of it
+        # Clips opened ahead for the cuts the planner has planned (the tick takes them).
+        self._ahead: dict[str, Player | None] = {}
+        self._ahead_lock = threading.Lock()
         self._stop = threading.Event()
-        self._pending_sentence: TranscriptEvent | None = None
-        self._pending_partial: TranscriptEvent | None = None
-        # The sentence being spoken: how many content words its last judged partial had,
-        # and the clip it put up early (None: none yet).
+        self._pending_sentence: tuple[int, TranscriptEvent] | None = None
+        self._pending_partial: tuple[int, TranscriptEvent] | None = None
+        # The sentence being spoken (its planner number; None between sentences), and how
+        # many content words its last judged partial had.
+        self._sentence: int | None = None
+        self._sentence_lock = threading.Lock()  # the microphone's and recognizer's threads
+        self._onset = SpeechOnset()
         self._partial_words = 0
-        self._early: str | None = None
-        self._speaking = False  # a sentence has begun (partials) and not yet ended (final)
         self._sentence_ready = threading.Condition()
-        self._due_ms = float("inf")  # when the shot on screen has had its time
-        self._deferred: _Deferred | None = None
         self._recording: LiveRecording | None = None
         self._encoder: ProgramEncoder | None = None  # while any output (file, stream, v-cam)
         # The clean camera + mic beside a recording, for conform: its own (fast) encode.
@@ -173,9 +174,11 @@ class LiveSession:
         if self.recognizer is not None:
             self.recognizer.close(10)
             self.stats.recognizer_dropped = self.recognizer.dropped_blocks
-        deferred, self._deferred = self._deferred, None
-        if deferred is not None and deferred.player is not None:
-            self.clips.discard(deferred.player)
+        with self._ahead_lock:
+            ahead, self._ahead = self._ahead, {}
+        for player in ahead.values():
+            if player is not None:
+                self.clips.discard(player)
         self.clips.close()
 
     @property
@@ -221,31 +224,32 @@ class LiveSession:
     def take(self, asset_id: str) -> None:
         """Show this clip now and keep it (pinned) until cleared: manual choices win."""
         self.director.pin(asset_id)
+        with self._plan_lock:
+            self.planner.take(asset_id, self.now_ms())
         self._control("pinned", asset_id)
         # Opening the clip reads the file: never on the caller's (GUI) thread.
-        threading.Thread(
-            target=self._cut_to, args=(asset_id, "manual"), name="take", daemon=True
-        ).start()
+        threading.Thread(target=self._open_ahead, name="take", daemon=True).start()
 
     def clear(self) -> None:
         """Back to the camera now; releases a pinned clip."""
         self.director.clear(self.now_ms())
+        with self._plan_lock:
+            self.planner.clear(self.now_ms())
         self._control("pinned", None)
-        self._cut_to(None, "clear")
 
     def hold(self, on: bool) -> None:
         """Keep what is on screen, whatever is said, until released."""
         self.director.hold(on)
-        if on:
-            self._due_ms = float("inf")
+        with self._plan_lock:
+            self.planner.hold(on, self.now_ms())
         self._control("hold", on)
 
     def veto(self, asset_id: str, vetoed: bool = True) -> None:
         """Never show this clip in this session (or allow it again)."""
         self.director.veto(asset_id, vetoed)
+        with self._plan_lock:
+            self.planner.veto(asset_id, self.now_ms(), vetoed)
         self._control("vetoed", sorted(self.director.controls().vetoed))
-        if vetoed and self.scene.current.asset_id == asset_id:
-            self._cut_to(None, "veto")
 
     def set_layout(self, name: str) -> None:
         self.scene.set_layout(name)  # checks the name
@@ -266,11 +270,13 @@ class LiveSession:
     def state(self) -> SessionState:
         controls = self.director.controls()
         rec = self._recording
+        with self._plan_lock:  # what is on screen once the cuts due are applied (next tick)
+            on_screen = self.planner.on_screen
         return SessionState(
             layout=self.scene.layout_name,
             transition_ms=self.scene.transition_ms,
             captions=self.config.captions,
-            on_screen=self.scene.current.asset_id,
+            on_screen=on_screen,
             pinned=controls.pinned,
             hold=controls.hold,
             vetoed=controls.vetoed,
@@ -303,6 +309,11 @@ class LiveSession:
         self.stats.audio_blocks += 1
         rms = float(np.sqrt(np.mean(np.square(block.samples)))) if block.samples.size else 0.0
         self.level_dbfs = 20 * np.log10(max(rms, 1e-6))
+        block_ms = 1000 * len(block.samples) / max(block.sample_rate_hz, 1)
+        if self._onset.feed(self.level_dbfs, block_ms) and self.recognizer is not None:
+            # Speaking again: a new sentence begins now, before its first partial.
+            start_ms = (block.pts_ns - self.t0_ns) / 1e6 - self._onset.min_speech_ms + block_ms
+            self._begin_sentence(start_ms)
         if self.recognizer is not None:
             self.recognizer.feed(block.samples, block.sample_rate_hz)
         for encoder in (self._encoder, self._camera_encoder):
@@ -322,27 +333,39 @@ class LiveSession:
     def _on_transcript(self, event: TranscriptEvent) -> None:
         self._caption = (event.text, self.now_ms(), event.is_final)
         self.hub.publish(event)
+        said_start = self._audio_ms_to_session_ms(event.start_ms) if event.start_ms else None
+        sentence = self._begin_sentence(said_start)
         if not event.is_final:
-            if not self._speaking:
-                self._speaking = True
-                self._next_sentence_began()
             # Judged again only when the sentence gained content words, not on every partial.
             words = len(content_words(event.text))
             if words > self._partial_words:
                 self._partial_words = words
+                with self._plan_lock:  # a clip the words may keep waits for their verdict
+                    self.planner.listening(sentence, self.now_ms(), EARLY_VERDICT_MS)
                 with self._sentence_ready:
-                    self._pending_partial = event
+                    self._pending_partial = (sentence, event)
                     self._sentence_ready.notify()
             return
-        self._partial_words, self._speaking = 0, False
+        with self._sentence_lock:
+            self._sentence = None
         self.finals.append(event)
         rec = self._recording
         if rec is not None:
             offset_ms = self._recording_offset_ms(rec)
             rec.cue(event.text, event.start_ms + offset_ms, event.end_ms + offset_ms)
         with self._sentence_ready:
-            self._pending_sentence = event  # a newer sentence supersedes one still waiting
+            self._pending_sentence = (sentence, event)  # supersedes one still waiting
             self._sentence_ready.notify()
+
+    def _begin_sentence(self, start_ms: float | None) -> int:
+        """The sentence being spoken, begun now if none is (from the microphone's level or
+        the first partial; `start_ms`: when the speaker began it, where known)."""
+        with self._sentence_lock:
+            if self._sentence is None:
+                with self._plan_lock:
+                    self._sentence = self.planner.began(self.now_ms(), start_ms)
+                self._partial_words = 0
+            return self._sentence
 
     def _director_loop(self) -> None:
         history: list[str] = []
@@ -355,22 +378,20 @@ class LiveSession:
                     and not self._stop.is_set()
                 ):
                     self._sentence_ready.wait(0.2)
-                event, self._pending_sentence = self._pending_sentence, None
+                final, self._pending_sentence = self._pending_sentence, None
                 partial, self._pending_partial = self._pending_partial, None
             # Housekeeping on this thread, where waiting is allowed.
             self.clips.close_retired()
             if time.monotonic() >= next_stats_s:
                 next_stats_s = time.monotonic() + 1.0
                 self.hub.publish(StatsUpdated(self.summary()))
-            if event is None:
+            if final is None:
                 if partial is not None:
-                    self._hear_partial(partial)
+                    self._hear_partial(*partial)
                 continue
+            sentence, event = final
             t0 = time.perf_counter()
-            early, self._early = self._early, None
-            decision = self.director.decide(
-                event.text, now_ms=self.now_ms(), context=history[-2:], early=early
-            )
+            decision = self.director.decide(event.text, now_ms=self.now_ms(), context=history[-2:])
             history.append(event.text)
             self.stats.stage_ms["director"].append((time.perf_counter() - t0) * 1e3)
             self.decisions.append(decision)
@@ -380,189 +401,134 @@ class LiveSession:
                 at = self.now_ms() - (rec.start_ns - self.t0_ns) / 1e6
                 rec.note_decision(at, event.start_ms + offset, event.end_ms + offset, decision)
             self.hub.publish(decision)
-            self._apply(decision, event)
+            self._decided(sentence, decision, event)
 
-    def _next_sentence_began(self) -> None:
-        """The speaker started a new sentence while a clip of an earlier one is up: it goes
-        once it has been up a short while, unless the new sentence turns out to be about it
-        too (then an early decision keeps it)."""
-        if self.scene.current.asset_id is None or self._early is not None:
+    def _hear_partial(self, sentence: int, event: TranscriptEvent) -> None:
+        """A sentence still being spoken: its words so far may put a clip up now (strong
+        evidence), keep the one up (the talk stays on it), or take it down (filler)."""
+        with self._plan_lock:
+            if sentence != self.planner.sentence or not self.planner.speaking:
+                return  # superseded: a newer sentence, or this one has ended
+            current = self.planner.on_screen
+        current = current or self.director.last_asked()
+        decision = self.director.decide_early(event.text, self.now_ms(), current)
+        if decision is None:
             return
-        settings = self.director.settings
-        short_ms = min(settings.min_on_screen_ms, LATE_CLIP_MIN_MS)
-        with self._cut_lock:
-            if self._due_ms != float("inf") or self._deferred is None:
-                due = max(self.now_ms(), self.scene.since_ms + short_ms)
-                self._due_ms = min(self._due_ms, due)
-
-    def _hear_partial(self, event: TranscriptEvent) -> None:
-        """A sentence still being spoken: a clip goes up now on strong evidence, once per
-        sentence (its end confirms, keeps or corrects it)."""
-        if self._early is not None:
-            return  # one early change a sentence: no flapping
-        decision = self.director.decide_early(event.text, self.now_ms())
-        if decision is None or not decision.asset_id:
+        with self._plan_lock:
+            before = self.planner.upcoming()
+            self.planner.heard(sentence, decision.asset_id, self.now_ms(), decision, event.text)
+            new_clip = (
+                decision.asset_id in self.planner.upcoming() and decision.asset_id not in before
+            )
+        if not new_clip:
             return
-        if decision.asset_id == self.scene.current.asset_id:
-            with self._cut_lock:
-                self._due_ms = float("inf")  # the talk stays on it: held until the sentence ends
-            return
-        self._early = decision.asset_id
         self.hub.publish(decision)
-        self._cut_to(decision.asset_id, "early", decision, event.text)
-        with self._cut_lock:
-            self._due_ms = float("inf")  # it stays while the sentence goes on
+        self._open_ahead()
         if event.start_ms > 0:  # recognizers that time their partials
             said_start = self._audio_ms_to_session_ms(event.start_ms)
             self.stats.stage_ms["early_after_start"].append(self.now_ms() - said_start)
 
-    def _apply(self, decision: Decision, event: TranscriptEvent) -> None:
-        if decision.outcome is Outcome.KEEP:
-            return
-        if decision.outcome is Outcome.DEFERRED:
-            self._defer(decision, event)
-            return
-        before = self.scene.current.asset_id
-        if decision.asset_id and decision.asset_id != before and self._speaking:
-            # Decided after the speaker went on to the next sentence: the clip would land on
-            # words it does not illustrate (and outstay them). That sentence decides itself.
-            self.stats.clips_too_late += 1
-            log.info("clip not shown, its sentence is over: asset_id=%s", decision.asset_id)
-            return
-        self._cut_to(decision.asset_id, "director", decision, event.text)
+    def _decided(self, sentence: int, decision: Decision, event: TranscriptEvent) -> None:
+        """The whole sentence has been decided: the planner times what it asks for."""
+        asset_id, held = asks(decision)
         said_end = self._audio_ms_to_session_ms(event.end_ms)
-        if decision.asset_id:
-            self._follow_sentence(said_end)
-        if decision.asset_id and decision.asset_id != before:
+        with self._plan_lock:
+            before = self.planner.on_screen
+            shown = self.planner.decided(
+                sentence, asset_id, said_end, self.now_ms(), decision, event.text, held
+            )
+            cut_now = (
+                asset_id is not None
+                and asset_id != before
+                and (asset_id in self.planner.upcoming())
+            )
+        if not shown:
+            self.stats.clips_too_late += 1
+            log.info("clip not shown, its sentence is over: asset_id=%s", asset_id)
+            return
+        self._open_ahead()
+        if cut_now:
             self.stats.stage_ms["sentence_to_screen"].append(self.now_ms() - said_end)
 
-    def _follow_sentence(self, said_end_ms: float) -> None:
-        """The clip on screen stays while its sentence lasts, plus a short tail (and at
-        least its minimum time on screen)."""
-        settings, since = self.director.settings, self.scene.since_ms
-        with self._cut_lock:
-            due = max(since + settings.min_on_screen_ms, said_end_ms + settings.tail_ms)
-            if self._due_ms != float("inf"):
-                due = max(due, self._due_ms)
-            self._due_ms = min(due, since + self.config.max_on_screen_ms)
-
-    def _defer(self, decision: Decision, event: TranscriptEvent) -> None:
-        """Timing rules keep the shot for now: say what follows it and when, then open it.
-
-        The choice is registered before its clip is opened, so a tick that comes due while
-        the clip is still opening keeps the shot (no flash of the camera) instead of cutting.
-        """
-        wanted = decision.wanted_asset_id
-        due = max(self.scene.since_ms + self.director.settings.min_on_screen_ms, self.now_ms())
-        with self._cut_lock:
-            old = self._deferred
-            player = None
-            if old is not None and old.asset_id == wanted and old.player is not None:
-                player, old.player = old.player, None  # the same clip again: keep it open
-            deferred = _Deferred(wanted, decision, event.text, player)
-            self._deferred = deferred
-            self._due_ms = min(self._due_ms, due)
-        if old is not None and old.player is not None:
-            self.clips.discard(old.player)
-        if player is None and wanted and wanted != self.scene.current.asset_id:
-            player = self.clips.open(wanted, self.scene.layout_name, float("inf"))
-            with self._cut_lock:
-                if self._deferred is deferred:
-                    deferred.player = player
-                    player = None
+    def _open_ahead(self) -> None:
+        """Open the clips the planner will cut to (blocking: the director and take threads,
+        never the tick), and let go of those it no longer plans."""
+        with self._plan_lock:
+            planned = self.planner.upcoming()
+        for asset_id in dict.fromkeys(planned):
+            with self._ahead_lock:
+                if asset_id in self._ahead:
+                    continue
+            try:
+                player = self.clips.open(asset_id, self.scene.layout_name, float("inf"))
+            except Exception as exc:  # the camera shows instead; the show goes on
+                log.warning("b-roll %s cannot be opened: %s", asset_id, exc)
+                player = None
+            with self._ahead_lock:
+                if asset_id in self._ahead:
+                    if player is not None:
+                        self.clips.discard(player)
+                else:
+                    self._ahead[asset_id] = player
+        with self._plan_lock:
+            planned = set(self.planner.upcoming())
+        with self._ahead_lock:
+            stale = [a for a in self._ahead if a not in planned]
+            players = [self._ahead.pop(a) for a in stale]
+        for player in players:
             if player is not None:
-                self.clips.discard(player)  # superseded while it opened
+                self.clips.discard(player)
 
     # ------------------------------------------------------------------ cuts
 
-    def _cut_to(
-        self,
-        asset_id: str | None,
-        cause: str,
-        decision: Decision | None = None,
-        text: str = "",
-    ) -> None:
-        """Open the clip if it is not on screen yet (blocking), then cut. Not for the tick."""
-        player = None
-        if asset_id and asset_id != self.scene.current.asset_id:
-            player = self.clips.open(asset_id, self.scene.layout_name, float("inf"))
-        with self._cut_lock:
-            self._cut_locked(asset_id, self.now_ms(), cause, decision, text, player)
+    def _is_open(self, asset_id: str) -> bool:
+        with self._ahead_lock:
+            return asset_id in self._ahead
 
-    def _cut_locked(
-        self,
-        asset_id: str | None,
-        now_ms: float,
-        cause: str,
-        decision: Decision | None,
-        text: str,
-        player: Player | None,
-    ) -> None:
-        previous = self.scene.current
-        shot = self.scene.cut(asset_id, now_ms)
-        deferred, self._deferred = self._deferred, None
-        if deferred is not None and deferred.player is not None and deferred.player is not player:
-            self.clips.discard(deferred.player)  # a newer cut supersedes what was deferred
-        if shot is previous:
-            if player is not None:
-                self.clips.discard(player)
-            return
-        min_on = self.director.settings.min_on_screen_ms
-        self._due_ms = now_ms + min_on if asset_id else float("inf")
-        if player is not None:
-            player.start_ms = now_ms  # the clip plays from its start as it comes on
-            self.clips.attach(shot.segment_index, player)
-        rec = self._recording
-        if rec is not None:
-            manual = decision is None
-            title, clip_path = self.clips.about(asset_id) if asset_id else (None, None)
-            rec.cut(
-                now_ms - (rec.start_ns - self.t0_ns) / 1e6,
-                asset_id,
-                1.0 if manual else decision.confidence,
-                text,
-                "manual" if manual else decision.path,
-                f"{cause}: chosen by you" if manual else decision.reason,
-                title,
-                clip_path,
-            )
-        self.hub.publish(ShotChanged(asset_id, shot.segment_index, now_ms, cause, text))
-
-    def _on_due(self, now_ms: float) -> None:
-        """The shot on screen has had its time: what was deferred (or the camera) follows.
-
-        Runs on the tick: the deferred clip was opened when it was deferred, and a busy
-        lock means another cut is happening now, so this tick lets it be.
-        """
-        controls = self.director.controls()
-        if controls.hold or controls.pinned:
-            return
+    def _apply_cuts(self, now_ms: float) -> None:
+        """At the top of a tick: the planner's cuts due by now, applied to the scene. A lock
+        held elsewhere (a command, a recording starting) defers them to the next tick."""
         if not self._cut_lock.acquire(blocking=False):
             return
         try:
-            if self._due_ms > now_ms:  # another cut moved it meanwhile
+            if not self._plan_lock.acquire(blocking=False):
                 return
-            deferred = self._deferred
-            if deferred is not None and deferred.asset_id and deferred.player is None:
-                return  # its clip is still opening: the shot stays a moment longer
-            if deferred is not None and deferred.asset_id and deferred.player is not None:
-                self._cut_locked(
-                    deferred.asset_id,
-                    now_ms,
-                    "deferred",
-                    deferred.decision,
-                    deferred.text,
-                    deferred.player,
-                )
-                self.director.deferred_shown(deferred.asset_id, now_ms)
-            else:
-                # Its sentence is over (or the next asked for the speaker): back to the
-                # speaker, which starts no cooldown.
-                cause = "deferred" if deferred else "timeout"
-                self._cut_locked(None, now_ms, cause, None, "", None)
-                self.director.ended(now_ms)
+            try:
+                cuts = self.planner.advance(now_ms, self._is_open)
+            finally:
+                self._plan_lock.release()
+            for cut in cuts:  # views hear of them: no planner lock held
+                self._apply_cut(cut, now_ms)
         finally:
             self._cut_lock.release()
+
+    def _apply_cut(self, cut: Cut, now_ms: float) -> None:
+        previous = self.scene.current
+        shot = self.scene.cut(cut.asset_id, now_ms)
+        if shot is previous:
+            return
+        if cut.asset_id:
+            with self._ahead_lock:
+                player = self._ahead.pop(cut.asset_id, None)
+            if player is not None:
+                player.start_ms = now_ms  # the clip plays from its start as it comes on
+                self.clips.attach(shot.segment_index, player)
+        self.director.shown(cut.asset_id, now_ms)
+        rec, decision = self._recording, cut.decision
+        if rec is not None:
+            manual = decision is None or cut.cause == "manual"
+            title, clip_path = self.clips.about(cut.asset_id) if cut.asset_id else (None, None)
+            rec.cut(
+                now_ms - (rec.start_ns - self.t0_ns) / 1e6,
+                cut.asset_id,
+                1.0 if manual or decision is None else decision.confidence,
+                cut.text,
+                "manual" if manual or decision is None else decision.path,
+                f"{cut.cause}: chosen by you" if manual else decision.reason,
+                title,
+                clip_path,
+            )
+        self.hub.publish(ShotChanged(cut.asset_id, shot.segment_index, now_ms, cut.cause, cut.text))
 
     # ------------------------------------------------------------------ compositor tick
 
@@ -586,8 +552,7 @@ class LiveSession:
             tick += 1
             self.stats.ticks += 1
             now_ms = (tick_ns - self.t0_ns) / 1e6
-            if self.scene.current.asset_id and now_ms >= self._due_ms:
-                self._on_due(now_ms)
+            self._apply_cuts(now_ms)
             self._tick(tick, tick_ns, now_ms)
             if now_ns() - tick_ns > period_ns:
                 self.stats.late_ticks += 1

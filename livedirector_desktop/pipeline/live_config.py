@@ -16,7 +16,6 @@ class LiveConfig:
     fps: float = 30.0
     layout: str = "pip"
     transition_ms: float = 500.0
-    max_on_screen_ms: float = 10_000.0
     captions: bool = False
     caption_hold_ms: float = 3_000.0  # a finished sentence stays up this long
     caption_font: str = ""  # a font file for burned-in captions (empty: the first found)

@@ -5,8 +5,9 @@ Stages, each a plain function over plain data, shared with the live studio:
   direct     each sentence -> Director -> Decision -> a Timeline of Segments
   composite  video frames + Timeline -> CPU compositor (scene model) -> H.264, audio copied
   sidecars   captions (SRT, WebVTT), decision timeline (JSON), edit list (CMX3600 EDL)
-B-roll of a sentence starts with the sentence here: the whole talk is known before the
-first frame is drawn. Live, it can only start once the sentence has been heard.
+B-roll of a sentence is fully up as the sentence begins here: the whole talk is known
+before the first frame is drawn. Live, it can only start once (part of) the sentence has
+been heard. The same shot planner (director/planner.py) times both.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from livedirector_desktop.compositor.scene import Segment, SegmentLog, Timeline,
 from livedirector_desktop.core.errors import BadInputError, LiveDirectorError
 from livedirector_desktop.core.geometry import RESOLUTIONS
 from livedirector_desktop.core.paths import check_plan
-from livedirector_desktop.core.types import Outcome
+from livedirector_desktop.core.types import Decision
 from livedirector_desktop.director.director import Director
+from livedirector_desktop.director.planner import Cut, plan_talk
 from livedirector_desktop.library.asset import sidecar_path
 from livedirector_desktop.library.library import Library
 from livedirector_desktop.media.files import (
@@ -50,7 +52,6 @@ class RenderOptions:
     layout: str = "pip"
     transition_ms: float = 500.0
     resolution: str | None = None
-    max_on_screen_ms: float = 10_000.0
     crf: int = 20
     preset: str = "veryfast"
     chunk_ms: float = 200.0  # audio handed to the recognizer at a time
@@ -135,66 +136,35 @@ def direct(
     opts: RenderOptions,
     progress: Progress | None = None,
 ) -> list[Segment]:
-    """Ask the director about each sentence, in order, and lay the answers on a timeline.
-
-    A clip starts with the sentence that asks for it and stays while the talk stays on it:
-    to the end of the last sentence that asks for it plus a short tail (at least the
-    minimum time on screen, at most the maximum); then the speaker, in the pause.
-    """
-    log = SegmentLog()
+    """Ask the director about each sentence, in order, and lay the answers on a timeline
+    with the shot planner (director/planner.py): a clip is fully up as its sentence
+    begins, stays while the talk stays on it, and leaves when the talk moves on."""
     history: list[str] = []
-    settings = director.settings
-    until = 0.0  # when the clip on screen has had its time
 
-    def planned(start_ms: float, cue: Cue) -> float:
-        return min(
-            start_ms + opts.max_on_screen_ms,
-            max(start_ms + settings.min_on_screen_ms, cue.end_ms + settings.tail_ms),
-        )
-
-    for n, cue in enumerate(cues):
-        if cue.start_ms >= duration_ms:
-            break
-        on = log.current
-        if on is not None and until + opts.transition_ms <= cue.start_ms:
-            log.cut(until, None)  # its sentences are over: back to the speaker in the pause
-            director.ended(until)
-            on = None
-        # (A pause too short to show the speaker again: this sentence cuts straight on.)
-        decision = director.decide(cue.text, now_ms=cue.start_ms, context=history[-2:])
+    def decide(cue, at_ms: float) -> Decision:
+        decision = director.decide(cue.text, now_ms=at_ms, context=history[-2:])
         history.append(cue.text)
         if progress:
-            progress("direct", n + 1, len(cues))
-        if decision.outcome is Outcome.DEFERRED and on is not None:
-            # Held by the minimum time on screen or the cooldown: then what the sentence
-            # asked for (or the speaker) follows.
-            end = min(duration_ms, max(cue.start_ms, on.start_ms + settings.min_on_screen_ms))
-            wanted = decision.wanted_asset_id if end < duration_ms else None
-            log.cut(end, None)
-            log.cut(end, wanted, 0.0, cue.text, decision.path, "deferred by the minimum time")
-            director.deferred_shown(decision.wanted_asset_id, end)
-            until = planned(end, cue)
-        elif decision.outcome is Outcome.SHOW:
-            if on is not None and on.asset_id == decision.asset_id:
-                until = max(
-                    until, min(on.start_ms + opts.max_on_screen_ms, cue.end_ms + settings.tail_ms)
-                )
-                continue
-            log.cut(
-                cue.start_ms,
-                decision.asset_id,
-                decision.confidence,
-                cue.text,
-                decision.path,
-                decision.reason,
-            )
-            until = planned(cue.start_ms, cue)
-        elif decision.outcome is Outcome.CAMERA:
-            log.cut(cue.start_ms, None)
-        elif decision.outcome is Outcome.KEEP and on is not None:
-            until = max(until, cue.end_ms + settings.tail_ms)  # held by you
-    if log.current is not None:
-        log.cut(min(duration_ms, until), None)
+            progress("direct", len(history), len(cues))
+        return decision
+
+    cuts = plan_talk(
+        cues, decide, director.settings, duration_ms, opts.transition_ms, director.shown
+    )
+    return segments_of(cuts, duration_ms)
+
+
+def segments_of(cuts: list[Cut], duration_ms: float) -> list[Segment]:
+    """The timeline the cuts make (shots under 200 ms, a blink, left out)."""
+    log = SegmentLog()
+    for cut in cuts:
+        d = cut.decision
+        if cut.asset_id is None:
+            log.cut(cut.at_ms, None)
+        elif d is None:
+            log.cut(cut.at_ms, cut.asset_id, 1.0, cut.text, "manual", cut.cause)
+        else:
+            log.cut(cut.at_ms, cut.asset_id, d.confidence, cut.text, d.path, d.reason)
     return log.segments(duration_ms, min_ms=200)
 
 

@@ -1,0 +1,277 @@
+"""The shot planner on a fake clock: the times are the test's, nothing sleeps.
+
+Live feeds it as a talk is heard (a sentence begins, its words so far ask, its end decides)
+and advances it every tick; `render` and `conform` feed each known sentence just before it
+starts. Both are driven here with the times a natural talk gives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from livedirector_desktop.config import DirectorSettings
+from livedirector_desktop.core.types import Decision, Outcome
+from livedirector_desktop.director.planner import ShotPlanner, plan_talk
+from livedirector_desktop.director.policy import Policy
+from livedirector_desktop.pipeline.render import segments_of
+
+TIMING = DirectorSettings(
+    min_on_screen_ms=2500, tail_ms=800, pause_hold_ms=2000, continuity_wait_ms=500
+)
+
+
+@dataclass
+class Said:
+    text: str
+    start_ms: float
+    end_ms: float
+    asks: str | None  # the clip the whole sentence asks for
+
+
+def decision(asset_id: str | None) -> Decision:
+    outcome = Outcome.SHOW if asset_id else Outcome.CAMERA
+    return Decision("", "", asset_id, 0.5, [], "llm", "test", outcome=outcome)
+
+
+def offline(talk: list[Said], duration_ms: float = 60_000):
+    cuts = plan_talk(talk, lambda s, _at: decision(s.asks), TIMING, duration_ms, lead_ms=500)
+    return segments_of(cuts, duration_ms)
+
+
+def on_screen(segments, t_ms: float) -> str | None:
+    return next((s.asset_id for s in segments if s.start_ms <= t_ms < s.end_ms), None)
+
+
+class Live:
+    """A live session's view of the planner: ticks every 33 ms up to a time."""
+
+    def __init__(self, timing=TIMING) -> None:
+        self.planner, self.now, self.cuts = ShotPlanner(timing), 0.0, []
+
+    def to(self, t_ms: float) -> Live:
+        while self.now < t_ms:
+            self.now = min(t_ms, self.now + 33)
+            self.cuts += [(round(c.at_ms), c.asset_id) for c in self.planner.advance(self.now)]
+        return self
+
+    def said(self, begin_ms: float, clip: str, early_ms: float, end_ms: float) -> int:
+        """A sentence about `clip`: begun, its words ask for it at early_ms, and the whole
+        sentence, ending at end_ms, is decided 300 ms later. Returns its number."""
+        sentence = self.planner.began(begin_ms)
+        self.to(early_ms)
+        self.planner.heard(sentence, clip, early_ms)
+        self.to(end_ms + 300)
+        assert self.planner.decided(sentence, clip, end_ms, end_ms + 300)
+        return sentence
+
+    def screen_at(self, t_ms: float) -> str | None:
+        shown = None
+        for at, asset in self.cuts:
+            if at <= t_ms:
+                shown = asset
+        return shown
+
+
+# ---------------------------------------------------------------------- render, conform
+
+
+def test_offline_a_clip_is_fully_up_as_its_sentence_begins_and_leaves_when_the_talk_moves_on():
+    segments = offline([Said("espresso", 1000, 4000, "coffee"), Said("um okay", 5500, 7000, None)])
+    coffee = segments[0]
+    assert coffee.asset_id == "coffee" and coffee.start_ms == 500  # a crossfade ahead of it
+    assert coffee.end_ms == 4800  # its tail; gone before the filler begins
+    assert on_screen(segments, 6000) is None
+
+
+def test_offline_consecutive_sentences_on_one_subject_keep_the_clip_across_the_pause():
+    talk = [
+        Said("crypto one", 1000, 4000, "crypto"),
+        Said("crypto two", 5500, 9000, "crypto"),  # a 1.5 s pause between
+        Said("housing", 10_300, 13_000, "house"),
+        Said("anyway", 14_000, 15_000, None),
+    ]
+    segments = offline(talk)
+    assert [(s.asset_id, s.start_ms, s.end_ms) for s in segments] == [
+        ("crypto", 500, 9800),  # no camera in the pause, and a new clip would have cut on
+        ("house", 9800, 13_800),
+    ]
+
+
+def test_offline_a_short_sentence_keeps_its_clip_the_minimum_before_the_next_replaces_it():
+    segments = offline([Said("rocket", 1000, 2000, "rocket"), Said("coffee", 2300, 5000, "coffee")])
+    assert [(s.asset_id, s.start_ms) for s in segments] == [("rocket", 500), ("coffee", 3000)]
+
+
+# ---------------------------------------------------------------------- live
+
+
+def test_live_the_next_sentences_words_keep_the_clip_across_the_pause():
+    live = Live()
+    p = live.planner
+    first = p.began(1000)
+    live.to(2200)
+    p.heard(first, "crypto", 2200)  # the naming word, mid-sentence
+    live.to(4300)
+    assert p.decided(first, "crypto", 4000, 4300)  # the end confirms it
+    live.to(5500)
+    second = p.began(5500)  # 1.5 s pause: still up
+    live.to(5900)
+    p.heard(second, "crypto", 5900)  # its first words stay on the subject
+    live.to(9300)
+    p.decided(second, "crypto", 9000, 9300)
+    live.to(20_000)
+    assert live.cuts == [(2200, "crypto"), (11_000, None)]  # gone 2 s after its last sentence
+
+
+def test_live_a_sentence_that_says_nothing_yet_lets_the_clip_go_and_can_bring_it_back():
+    live = Live()
+    p = live.planner
+    first = p.began(1000)
+    p.heard(first, "crypto", 2000)
+    live.to(4300)
+    p.decided(first, "crypto", 4000, 4300)
+    live.to(5500)
+    second = p.began(5500)
+    live.to(7000)
+    assert live.screen_at(6000) is None  # left 0.5 s into the next sentence
+    p.heard(second, "crypto", 7000)  # then its words turn out to be about it
+    live.to(7100)
+    assert live.cuts == [(2000, "crypto"), (6000, None), (7000, "crypto")]
+
+
+def test_live_filler_takes_the_clip_down_at_once_and_a_long_pause_ends_it():
+    live = Live()
+    p = live.planner
+    live.said(0, "rocket", 500, 3000)
+    second = p.began(3600)
+    p.heard(second, None, 3700)  # "Thanks for watching" so far
+    live.to(4000)
+    assert live.cuts == [(500, "rocket"), (3700, None)]
+    live.said(6000, "coffee", 6500, 9000)
+    live.to(30_000)  # nobody speaks again: it stays the pause, then goes
+    assert live.cuts[-2:] == [(6500, "coffee"), (11_000, None)]
+
+
+def test_live_the_end_of_a_sentence_corrects_its_early_clip_once():
+    live = Live()
+    p = live.planner
+    first = p.began(0)
+    p.heard(first, "rocket", 800)
+    p.heard(first, "plane", 1500)  # one early change a sentence: ignored
+    live.to(3200)
+    p.decided(first, "coffee", 3000, 3200)  # corrected at once, minimum time or not
+    second = p.began(4000)
+    live.to(4200)
+    p.decided(second, None, 4100, 4200)  # a short "um, okay": back to the speaker
+    live.to(5000)
+    # Its time (its sentence's end and tail) has passed: the next tick takes it down.
+    assert live.cuts == [(800, "rocket"), (3200, "coffee"), (3800, None)]
+
+
+def test_live_a_clip_decided_after_the_next_sentence_began_is_not_shown():
+    live = Live()
+    p = live.planner
+    first = p.began(0)
+    live.to(3000)
+    second = p.began(3300)  # the speaker went on before the first sentence was decided
+    assert not p.decided(first, "rocket", 3000, 3400)
+    assert p.decided(second, "coffee", 6000, 6300)
+    live.to(7000)
+    assert live.cuts == [(6300, "coffee")]
+
+
+def test_live_another_clip_waits_for_the_minimum_time_with_no_camera_between():
+    live = Live()
+    p = live.planner
+    live.said(0, "rocket", 500, 900)
+    second = p.began(1400)
+    p.heard(second, "coffee", 1700)  # wants coffee 1.2 s after the rocket went up
+    assert p.upcoming() == ["coffee"]  # opened ahead while the rocket stays
+    live.to(6000)
+    assert live.cuts == [(500, "rocket"), (3000, "coffee")]
+
+
+def test_cuts_wait_for_their_clip_to_open():
+    p = ShotPlanner(TIMING)
+    first = p.began(0)
+    p.heard(first, "rocket", 100)
+    assert p.advance(200, ready=lambda asset: False) == []
+    assert [c.asset_id for c in p.advance(233, ready=lambda asset: True)] == ["rocket"]
+
+
+def test_the_creators_take_hold_and_veto_win():
+    live = Live()
+    p = live.planner
+    p.take("coffee", 100)
+    first = p.began(500)
+    p.heard(first, "rocket", 800)
+    p.decided(first, None, 2000, 2100)
+    live.to(10_000)
+    assert live.cuts == [(100, "coffee")]  # pinned through a sentence asking for the speaker
+    p.clear(10_000)
+    p.hold(True, 10_000)
+    second = p.began(10_500)
+    p.decided(second, "rocket", 12_000, 12_100)
+    live.to(13_000)
+    assert live.screen_at(12_500) is None  # held on the speaker
+    p.hold(False, 13_000)
+    p.veto("rocket", 13_000)
+    third = p.began(13_500)
+    p.decided(third, "rocket", 15_000, 15_100)
+    live.to(16_000)
+    assert live.cuts == [(100, "coffee"), (10_000, None)]
+
+
+# ---------------------------------------------------------------------- the policy's side
+
+
+def test_the_no_return_rule_spares_a_clip_the_talk_is_still_on():
+    policy = Policy(DirectorSettings(no_repeat_within_ms=20_000))
+    from livedirector_desktop.core.types import Candidate
+
+    crypto = [Candidate("crypto", "Crypto", 0.6), Candidate("coins", "Coins", 0.4)]
+    other = [Candidate("house", "House", 0.6)]
+    assert policy.decide(crypto, False, 0).asset_id == "crypto"
+    policy.shown("crypto", 500)
+    policy.shown(None, 4800)  # it left in the pause after its sentence
+    assert policy.decide(crypto, False, 5500).asset_id == "crypto"  # the talk is still on it
+    policy.shown("crypto", 5500)
+    assert policy.decide(other, False, 9000).asset_id == "house"
+    policy.shown("house", 9000)
+    # The talk left crypto for housing: within 20 s the next good clip instead.
+    assert policy.decide(crypto, False, 14_000).asset_id == "coins"
+
+
+def test_live_the_wait_counts_from_when_the_speaker_began_and_a_verdict_under_way_is_awaited():
+    live = Live()
+    p = live.planner
+    live.said(0, "crypto", 500, 3000)
+    # The microphone heard speech again at 4500; the recognizer's first partial came at
+    # 4800: the new sentence's words have until 5000, not 5300.
+    second = p.began(4800, start_ms=4500)
+    live.to(4900)
+    p.listening(second, 4900, for_ms=150)  # its first content word is being judged
+    live.to(5040)  # past the wait: the clip waits for the verdict...
+    p.heard(second, "crypto", 5040)  # ...which keeps it
+    live.to(8000)
+    assert live.cuts == [(500, "crypto")]
+    # Without a verdict under way it would have gone at 5000.
+    again = Live()
+    again.planner.decided(again.planner.began(0), "crypto", 3000, 100)
+    again.planner.began(4800, start_ms=4500)
+    again.to(5100)
+    assert again.cuts == [(100, "crypto"), (5000, None)]
+
+
+def test_speech_onset_from_the_level_alone():
+    from livedirector_desktop.asr.onset import SpeechOnset
+
+    onset = SpeechOnset()
+    room = [-45.0, -47.0, -44.0, -46.0] * 50  # a steady fan: 4 s of 20 ms blocks
+    assert not any(onset.feed(level, 20) for level in room)
+    talk = [-20.0] * 25  # half a second of speech
+    fired = [onset.feed(level, 20) for level in talk]
+    assert fired.index(True) == 2 and sum(fired) == 1  # 60 ms in, once
+    pause = [-46.0] * 10  # 200 ms: a breath inside the sentence, not a new one
+    assert not any(onset.feed(level, 20) for level in pause + talk)
+    assert not any(onset.feed(level, 20) for level in [-46.0] * 20)  # a real pause...
+    assert any(onset.feed(level, 20) for level in talk)  # ...then the next sentence
