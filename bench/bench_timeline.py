@@ -54,12 +54,22 @@ def run(cmd: list[str]) -> None:
         sys.exit(f"{' '.join(cmd[:5])} failed:\n{proc.stderr[-3000:]}")
 
 
+def recording_lag_s(live: Path, sentences: list[dict]) -> float:
+    """How far the live recording's clock is behind the talk's: the median over sentences of
+    when the talk says it began minus when the recording's timeline does."""
+    cues = json.loads(live.with_suffix(".json").read_text())["cues"]
+    said = {c["text"]: c["start_ms"] / 1000 for c in cues}
+    lags = sorted(s["start"] - said[s["text"]] for s in sentences if s["text"] in said)
+    return lags[len(lags) // 2] if lags else 0.0
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--modes", nargs="*", default=["render", "live", "conform"])
     ap.add_argument("--reasoner", default="llama")
     ap.add_argument("--talk", choices=["scripted", "natural"], default="scripted")
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--keep", type=Path, help="Work in this folder and keep its files.")
     args = ap.parse_args()
     name = "timeline.json" if args.talk == "scripted" else f"timeline-{args.talk}.json"
     args.out = args.out or ROOT / "bench" / "results" / name
@@ -72,7 +82,8 @@ def main() -> None:
         "modes": {},
     }
     with tempfile.TemporaryDirectory() as tmp_name:
-        tmp = Path(tmp_name)
+        tmp = Path(args.keep or tmp_name)
+        tmp.mkdir(parents=True, exist_ok=True)
         if args.talk == "scripted":
             library = make_sample_library(tmp)
         else:
@@ -110,7 +121,12 @@ def main() -> None:
                                  "--library", str(library)))  # fmt: skip
             else:
                 sys.exit(f"unknown mode {mode}")
-            score = coverage_score(classify_frames(outputs[mode], signatures), sentences)
+            # A live recording (and its conform) starts a moment after the talk file began
+            # playing: score it against the sentences' times in the recording.
+            lag_s = recording_lag_s(outputs["live"], sentences) if mode != "render" else 0.0
+            timed = [{**s, "start": s["start"] - lag_s, "end": s["end"] - lag_s} for s in sentences]
+            score = coverage_score(classify_frames(outputs[mode], signatures), timed)
+            score["recording_lag_s"] = round(lag_s, 3)
             score["wall_s"] = round(time.perf_counter() - started, 1)
             report["modes"][mode] = score
             summary = {k: v for k, v in score.items() if k != "sentences"}

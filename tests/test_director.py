@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -194,6 +195,36 @@ def test_llm_timeout_falls_back(dev_library, llm_reasoner):
     assert d.asset_id == "nature-glacier"
     # The reasoner is still usable afterwards.
     assert llm_reasoner.analyze("Bitcoin crashed again.", timeout_ms=0).query
+
+
+class Slow:
+    """A reasoner that needs 300 ms and keeps to the deadline it is given, as llama.cpp's
+    does (it gives up and the director falls back)."""
+
+    name = "slow"
+
+    def analyze(self, text, context=(), timeout_ms=0):
+        from livedirector_desktop.core.types import Analysis
+
+        if timeout_ms and timeout_ms < 300:
+            time.sleep(timeout_ms / 1000)
+            raise ReasonerError(f"timed out after {timeout_ms:.0f} ms")
+        time.sleep(0.3)
+        return Analysis(query="rocket launch", source="llm")
+
+
+def test_render_waits_for_the_director_where_live_cannot(dev_library, settings_session):
+    from livedirector_desktop.engine import make_director
+
+    settings = settings_session.model_copy(deep=True)
+    settings.llm_timeout_ms = 100  # a busy machine: the LLM is slower than live can wait
+    settings.director.judge = False
+    sentence = "SpaceX just launched another Falcon rocket into orbit."
+    live = make_director(settings, dev_library, reasoner=Slow()).decide(sentence, 0)
+    assert live.path == "fallback" and "timed out" in live.reason
+    offline = make_director(settings, dev_library, reasoner=Slow(), offline=True)
+    d = offline.decide(sentence, 0)
+    assert d.path == "llm" and d.query == "rocket launch" and d.asset_id == "space-rocket"
 
 
 SENTENCES = [

@@ -275,3 +275,22 @@ def test_speech_onset_from_the_level_alone():
     assert not any(onset.feed(level, 20) for level in pause + talk)
     assert not any(onset.feed(level, 20) for level in [-46.0] * 20)  # a real pause...
     assert any(onset.feed(level, 20) for level in talk)  # ...then the next sentence
+
+
+def test_a_cut_back_during_a_crossfade_reverses_it():
+    """The tick applies the planner's cuts to the scene: a clip that leaves and is asked
+    for again a moment later fades back from where it was, the same shot playing on."""
+    from livedirector_desktop.compositor.scene import LiveScene
+
+    scene = LiveScene(transition_ms=500)
+    clip = scene.cut("crypto", 0)
+    scene.cut(None, 2000)  # it starts to leave...
+    assert scene.state_at(2100).alpha == 0.2  # (20 % of the way to the speaker)
+    back = scene.cut("crypto", 2100)  # ...and is asked for again
+    assert back == clip  # the same shot: its player and its time go on
+    state = scene.state_at(2100)
+    assert state.to == clip and abs(state.alpha - 0.8) < 1e-9  # no jump
+    assert scene.state_at(2200).alpha == 1.0
+    # Once the fade is over, a cut back is a new shot as usual.
+    scene.cut(None, 3000)
+    assert scene.cut("crypto", 3600) != clip

@@ -201,8 +201,16 @@ class LiveScene:
         self.shot_start_ms: dict[int, float] = {0: 0.0}
 
     def cut(self, asset_id: str | None, now_ms: float) -> Shot:
+        """Cut to `asset_id` (None: the camera) with a crossfade. Back to the shot that is
+        still fading out: the fade reverses from where it is (the same shot, its clip
+        playing on) instead of jumping to the start of a new one."""
         with self._lock:
             if asset_id == self._shot.asset_id:
+                return self._shot
+            shown_ms = now_ms - self._change_ms
+            if asset_id == self._previous.asset_id and 0 <= shown_ms < self.transition_ms:
+                self._shot, self._previous = self._previous, self._shot
+                self._change_ms = now_ms - (self.transition_ms - shown_ms)
                 return self._shot
             self._previous = self._shot
             self._shot = Shot(asset_id, self._next_id)

@@ -68,9 +68,15 @@ class ClipPool:
         """Title and file of a clip opened before (no library lookup: safe on the tick)."""
         return self._about.get(asset_id, (None, None))
 
-    def attach(self, shot_id: int, player: Player) -> None:
+    def attach(self, shot_id: int, player: Player) -> bool:
+        """Play `player` for the shot; False (and the player is retired) when the shot has
+        one already (a crossfade reversed back to a shot still playing)."""
         with self._lock:
+            if shot_id in self._by_shot:
+                self._retired.append(player)
+                return False
             self._by_shot[shot_id] = player
+            return True
 
     def frame(self, shot_id: int) -> Any:
         """The newest frame of the shot's clip, or None; never waits on I/O."""

@@ -512,6 +512,7 @@ class LiveSession:
                 player = self._ahead.pop(cut.asset_id, None)
             if player is not None:
                 player.start_ms = now_ms  # the clip plays from its start as it comes on
+                # (A shot that came back while fading out keeps its own player.)
                 self.clips.attach(shot.segment_index, player)
         self.director.shown(cut.asset_id, now_ms)
         rec, decision = self._recording, cut.decision
