@@ -152,7 +152,7 @@ class DirectorSettings(_Section):
         ge=0, le=10000,
     )  # fmt: skip
     continuity_wait_ms: int = _key(
-        450, "director", "How long into the next sentence its words may keep the clip (ms)",
+        400, "director", "How long into the next sentence its words may keep the clip (ms)",
         ge=0, le=5000,
     )  # fmt: skip
     max_on_screen_ms: int = _key(

@@ -294,3 +294,29 @@ def test_a_cut_back_during_a_crossfade_reverses_it():
     # Once the fade is over, a cut back is a new shot as usual.
     scene.cut(None, 3000)
     assert scene.cut("crypto", 3600) != clip
+
+
+def test_a_held_back_clip_of_an_older_sentence_does_not_follow_a_newer_one_about_nothing():
+    live = Live()
+    p = live.planner
+    live.said(0, "rocket", 100, 900)
+    second = p.began(1000)
+    p.heard(second, "coffee", 1200)  # held back by the rocket's minimum time (to 2600)
+    live.to(1400)
+    p.decided(second, "coffee", 1300, 1400)
+    third = p.began(1500)
+    p.decided(third, None, 2000, 2100)  # "um, okay": the talk left coffee before it came on
+    live.to(6000)
+    assert "coffee" not in [asset for _, asset in live.cuts]
+
+
+def test_releasing_hold_in_a_pause_lets_the_clip_go_in_its_time():
+    live = Live()
+    p = live.planner
+    live.said(0, "rocket", 500, 3000)
+    p.hold(True, 3500)
+    live.to(20_000)
+    assert live.cuts == [(500, "rocket")]  # held in the pause, as long as the creator wants
+    p.hold(False, 20_000)
+    live.to(20_100)
+    assert live.cuts[-1][1] is None  # its time was long over: it goes now

@@ -145,6 +145,7 @@ class ShotPlanner:
         if asset_id is not None and asset_id in self.vetoed:
             return
         if asset_id is None:
+            self._pending = None  # an older sentence's clip, held back: the talk moved on
             if shot.asset_id is not None:
                 self._cut(now_ms, None, "moved on", decision, text)
         elif asset_id == shot.asset_id:
@@ -193,6 +194,8 @@ class ShotPlanner:
                     shot.leave_ms = min(shot.leave_ms, wait)
             return True
         if asset_id is None:
+            if self._pending is not None and self._pending.sentence < sentence:
+                self._pending = None  # an older sentence's clip, held back: the talk moved on
             if ours:
                 self._cut(now_ms, None, "taken down", decision, text)
             elif shot.asset_id is not None and shot.sentence < sentence:
@@ -240,9 +243,15 @@ class ShotPlanner:
         if on:
             self._pending = None
             self.shot.leave_ms = INF
-        elif self.shot.asset_id and not self.pinned and self.shot.sentence < self.sentence:
-            # Released: the clip has had its time unless a sentence keeps it.
-            self.shot.leave_ms = max(now_ms, self.shot.since_ms + self.timing.min_on_screen_ms)
+        elif self.shot.asset_id and not self.pinned:
+            shot = self.shot
+            if shot.sentence == self.sentence and self.speaking:
+                return  # its sentence is still spoken: its end times it
+            if shot.sentence_end_ms != INF:
+                self._ended(shot.sentence_end_ms)  # released: as if never held
+                shot.leave_ms = max(shot.leave_ms, now_ms)
+            else:
+                shot.leave_ms = max(now_ms, shot.since_ms + self.timing.min_on_screen_ms)
 
     def veto(self, asset_id: str, now_ms: float, vetoed: bool = True) -> None:
         """Never show this clip (or allow it again); a vetoed clip on screen goes now."""

@@ -106,6 +106,7 @@ class LiveSession:
         # Clips opened ahead for the cuts the planner has planned (the tick takes them).
         self._ahead: dict[str, Player | None] = {}
         self._ahead_lock = threading.Lock()
+        self._open_lock = threading.Lock()  # one _open_ahead at a time
         self._stop = threading.Event()
         self._pending_sentence: tuple[int, TranscriptEvent] | None = None
         self._pending_partial: tuple[int, TranscriptEvent] | None = None
@@ -431,6 +432,8 @@ class LiveSession:
     def _decided(self, sentence: int, decision: Decision, event: TranscriptEvent) -> None:
         """The whole sentence has been decided: the planner times what it asks for."""
         asset_id, held = asks(decision)
+        # Decided while pinned: the creator may have cleared since; their choice stands.
+        held = held or decision.path == "manual"
         said_end = self._audio_ms_to_session_ms(event.end_ms)
         with self._plan_lock:
             before = self.planner.on_screen
@@ -452,7 +455,12 @@ class LiveSession:
 
     def _open_ahead(self) -> None:
         """Open the clips the planner will cut to (blocking: the director and take threads,
-        never the tick), and let go of those it no longer plans."""
+        never the tick), and let go of those it no longer plans. One at a time: a run with
+        an older plan must not let go of a clip another has just opened."""
+        with self._open_lock:
+            self._open_planned()
+
+    def _open_planned(self) -> None:
         with self._plan_lock:
             planned = self.planner.upcoming()
         for asset_id in dict.fromkeys(planned):
@@ -495,25 +503,34 @@ class LiveSession:
                 return
             try:
                 cuts = self.planner.advance(now_ms, self._is_open)
+                # Their players, taken before _open_ahead can let go of them (the planner
+                # no longer lists a cut it has handed out).
+                with self._ahead_lock:
+                    players = [self._ahead.pop(c.asset_id, None) if c.asset_id else None
+                               for c in cuts]  # fmt: skip
             finally:
                 self._plan_lock.release()
-            for cut in cuts:  # views hear of them: no planner lock held
-                self._apply_cut(cut, now_ms)
+            # Several due in one tick (a clip leaving and the next arriving): only the last
+            # is seen; the ones before it would be zero-length shots and a fade from nothing.
+            for player in players[:-1]:
+                if player is not None:
+                    self.clips.discard(player)
+            if cuts:  # views hear of it: no planner lock held
+                self._apply_cut(cuts[-1], now_ms, players[-1])
         finally:
             self._cut_lock.release()
 
-    def _apply_cut(self, cut: Cut, now_ms: float) -> None:
+    def _apply_cut(self, cut: Cut, now_ms: float, player: Player | None) -> None:
         previous = self.scene.current
         shot = self.scene.cut(cut.asset_id, now_ms)
         if shot is previous:
-            return
-        if cut.asset_id:
-            with self._ahead_lock:
-                player = self._ahead.pop(cut.asset_id, None)
             if player is not None:
-                player.start_ms = now_ms  # the clip plays from its start as it comes on
-                # (A shot that came back while fading out keeps its own player.)
-                self.clips.attach(shot.segment_index, player)
+                self.clips.discard(player)
+            return
+        if cut.asset_id and player is not None:
+            player.start_ms = now_ms  # the clip plays from its start as it comes on
+            # (A shot that came back while fading out keeps its own player.)
+            self.clips.attach(shot.segment_index, player)
         self.director.shown(cut.asset_id, now_ms)
         rec, decision = self._recording, cut.decision
         if rec is not None:
