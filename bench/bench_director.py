@@ -38,11 +38,12 @@ from livedirector_desktop.director.judge import LlamaJudge, library_titles  # no
 from livedirector_desktop.director.llama import LlamaReasoner  # noqa: E402
 from livedirector_desktop.director.policy import JUDGED  # noqa: E402
 from livedirector_desktop.director.reasoner import KeywordReasoner  # noqa: E402
-from livedirector_desktop.library.embeddings import MiniLMEmbedder  # noqa: E402
+from livedirector_desktop.library.embeddings import REGISTRY, MiniLMEmbedder  # noqa: E402
 from livedirector_desktop.library.importer import import_paths  # noqa: E402
 from livedirector_desktop.library.library import Library  # noqa: E402
 from livedirector_desktop.library.samples import make_library  # noqa: E402
 from livedirector_desktop.library.store import ChromaStore  # noqa: E402
+from tests.support import dev_footage, make_footage_folder  # noqa: E402
 
 SHARED = Path(os.environ.get("LIVEDIRECTOR_SHARED", ROOT.parent / "shared"))
 
@@ -144,11 +145,16 @@ def scores(rows_by_set: dict[str, list[dict]], low: float = 0.15, **point) -> di
 
 
 def run_director(
-    lib: Library, reasoner, judge, sets: dict[str, list[dict]], libraries: dict[str, Library]
+    lib: Library,
+    reasoner,
+    judge,
+    sets: dict[str, list[dict]],
+    libraries: dict[str, Library],
+    overrides: dict | None = None,
 ) -> dict:
     # No timeouts: this measures what the director decides on a busy shared machine;
     # the latency figures say what it costs.
-    settings = Settings().director.model_copy(update={"judge_timeout_ms": 0})
+    settings = Settings().director.model_copy(update={"judge_timeout_ms": 0, **(overrides or {})})
     director = RecordingDirector(lib, reasoner, settings, judge=judge, timeout_ms=0)
     warm = {}
     if judge is not None:
@@ -161,7 +167,7 @@ def run_director(
     for name, items in sets.items():
         director.library = libraries.get(name.removesuffix("_asr"), lib)
         rows[name] = run_set(director, items)
-    tuned = {k: v for k, v in rows.items() if not k.startswith("heldout")}
+    tuned = {k: v for k, v in rows.items() if not k.startswith(("heldout", "footage"))}
     lat: dict[str, list[float]] = {}
     for rs in rows.values():
         for r in rs:
@@ -220,6 +226,21 @@ def build_library(catalog: list[dict], root: Path, embedder: MiniLMEmbedder) -> 
     assert imp.ok, imp.to_json()
     lib.import_report = imp  # type: ignore[attr-defined]
     return lib
+
+
+def build_footage(root: Path, embedder) -> tuple[Library, list[dict]]:
+    """The dev footage folder as a creator has it (no sidecars), imported as they would,
+    and its sentences with each expected path turned into the clip's id."""
+    folder = make_footage_folder(root / "broll")
+    lib = Library.open(root / "lib", embedder)
+    imp = import_paths(lib, [folder])
+    assert imp.ok, imp.to_json()
+    ids = {str(Path(a.path).relative_to(folder.resolve())): a.id for a in lib.assets()}
+    items = [
+        {"text": i["text"], "expected": ids[i["expected"]] if i["expected"] else None}
+        for i in dev_footage()["sentences"]
+    ]
+    return lib, items
 
 
 def search_latency(
@@ -285,10 +306,18 @@ def main() -> None:
     ap.add_argument("--models", nargs="*", default=["smollm2-135m", "gemma3-270m"])
     ap.add_argument("--sizes", nargs="*", type=int, default=[1000, 100_000])
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "director.json")
+    ap.add_argument("--embeddings", choices=["minilm", "e5"], default="minilm")
+    ap.add_argument(
+        "--set", nargs="*", default=[], metavar="KEY=VALUE", help="director settings to try"
+    )
     args = ap.parse_args()
+    overrides = {k: json.loads(v) for k, v in (x.split("=", 1) for x in args.set)}
 
     settings = Settings()
-    embedder = MiniLMEmbedder(models.require("embeddings", settings.models_path))
+    if args.embeddings == "e5":
+        embedder = REGISTRY["e5"]()
+    else:
+        embedder = MiniLMEmbedder(models.require("embeddings", settings.models_path))
     catalog = json.loads((SHARED / "data" / "dev_library" / "catalog.json").read_text())
     dev = read_jsonl(SHARED / "data" / "dev_set.jsonl")
     off = read_jsonl(SHARED / "data" / "dev_offlibrary.jsonl")
@@ -320,6 +349,9 @@ def main() -> None:
         "sets": {k: len(v) for k, v in sets.items()},
         "tuned_on": ["dev", "dev_asr", "off", "off_asr"],
         "held_out": ["heldout", "heldout_asr", "heldout2", "heldout2_asr"],
+        "dev_footage": ["footage", "footage_asr"],
+        "embeddings": embedder.name,
+        "settings_tried": overrides,
     }
     if not args.sizes and args.out.is_file():
         # Search figures do not depend on the director: keep the last measured ones.
@@ -334,6 +366,10 @@ def main() -> None:
             "heldout": build_library(heldout_catalog, tmp / "heldout", embedder),
             "heldout2": build_library(heldout2_catalog, tmp / "heldout2", embedder),
         }
+        libraries["footage"], footage = build_footage(tmp / "footage", embedder)
+        sets["footage"] = footage
+        sets["footage_asr"] = [{**i, "text": asr_style(i["text"])} for i in footage]
+        report["sets"] = {k: len(v) for k, v in sets.items()}
         if args.sizes:
             imp = lib.import_report  # type: ignore[attr-defined]
             report["import"] = {
@@ -349,9 +385,8 @@ def main() -> None:
                 emb_ms.append((time.perf_counter() - t) * 1e3)
             report["embed_sentence_ms"] = summary(emb_ms)
 
-        report["director"] = {
-            "keyword (no LLM)": run_director(lib, KeywordReasoner(), None, sets, libraries)
-        }
+        keyword = run_director(lib, KeywordReasoner(), None, sets, libraries, overrides)
+        report["director"] = {"keyword (no LLM)": keyword}
         non_latin: dict = {}
         for name in args.models:
             path = models.locate(models.get_spec(name), settings.models_path)
@@ -362,7 +397,7 @@ def main() -> None:
             reasoner = LlamaReasoner(path, threads=settings.llm_threads)
             judge = LlamaJudge(reasoner)
             load_ms = (time.perf_counter() - t) * 1e3
-            result = run_director(lib, reasoner, judge, sets, libraries)
+            result = run_director(lib, reasoner, judge, sets, libraries, overrides)
             result["load_ms"] = round(load_ms)
             report["director"][name] = result
             director = Director(lib, reasoner, settings.director, judge=judge)

@@ -186,6 +186,21 @@ def _open_library(library: Path | None, chroma_url: str | None, create: bool = T
     )
 
 
+def _count_bar(disable: bool = False):
+    """A progress bar on stderr counting items done of a total, with the time left."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    return Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=_console(stderr=True),
+        transient=True,
+        disable=disable,
+    )
+
+
 @library_app.command("import")
 def library_import(
     paths: Annotated[list[Path], typer.Argument(help="Video files and folders.")],
@@ -194,20 +209,10 @@ def library_import(
     json_out: JsonOpt = False,
 ) -> None:
     """Import clips (each with an optional <name>.json sidecar) into the library."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
     from livedirector_desktop.library.importer import import_paths
 
     lib = _open_library(library, chroma_url)
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=_console(stderr=True),
-        transient=True,
-        disable=json_out and not sys.stderr.isatty(),
-    ) as bar:
+    with _count_bar(disable=json_out and not sys.stderr.isatty()) as bar:
         task = bar.add_task("importing", total=None)
 
         def progress(done: int, total: int, path: Path | None) -> None:
@@ -244,28 +249,84 @@ def library_import(
 
 @library_app.command("list")
 def library_list(
-    library: LibraryOpt = None, chroma_url: ChromaOpt = None, json_out: JsonOpt = False
+    library: LibraryOpt = None,
+    chroma_url: ChromaOpt = None,
+    json_out: JsonOpt = False,
+    undescribed: Annotated[
+        bool,
+        typer.Option("--undescribed", help="Only the clips that need a description to be found."),
+    ] = False,
 ) -> None:
-    """Every clip in the library."""
+    """Every clip in the library (or those no search can find yet)."""
     lib = _open_library(library, chroma_url, create=False)
-    assets = lib.assets()
+    assets = lib.needing_description() if undescribed else lib.assets()
     if json_out:
         print(json.dumps([a.to_json() for a in assets], indent=2))
         return
     from rich.table import Table
 
-    table = Table(title=f"{len(assets)} clips in {_safe(lib.root)}")
+    what = "clips that need a description" if undescribed else "clips"
+    table = Table(title=f"{len(assets)} {what} in {_safe(lib.root)}")
     for col in ("id", "title", "tags", "length", "size"):
         table.add_column(col)
     for a in assets:
         table.add_row(
             _safe(a.id),
-            _safe(a.title),
+            _safe(a.title) + (" [yellow](needs a description)[/]" if a.needs_description else ""),
             _safe(", ".join(a.tags)),
             f"{a.duration_ms / 1000:.1f} s",
             f"{a.width}x{a.height}@{a.fps:g}",
         )
-    _console().print(table)
+    con = _console()
+    con.print(table)
+    waiting = len(assets) if undescribed else sum(a.needs_description for a in assets)
+    if waiting:
+        con.print(
+            f"{waiting} clip(s) have no words the director can find them by: "
+            "`livedirector library edit ID [ID ...] --description TEXT --add-tags a,b`"
+        )
+
+
+@library_app.command("reindex")
+def library_reindex(
+    embeddings: Annotated[
+        str | None,
+        typer.Option(help="Switch to this embedding model first (minilm | e5); it is saved."),
+    ] = None,
+    library: LibraryOpt = None,
+    chroma_url: ChromaOpt = None,
+) -> None:
+    """Rebuild every clip's vector with the embedding model in the settings (after a switch:
+    e5 reads ~100 languages, minilm English best); the old index serves until it is done."""
+    from livedirector_desktop.config import EMBEDDING_MODELS, save_settings
+    from livedirector_desktop.core.errors import BadInputError
+    from livedirector_desktop.engine import load_embedder
+    from livedirector_desktop.library.library import Library
+
+    settings = _settings()
+    if embeddings is not None:
+        if embeddings not in EMBEDDING_MODELS:
+            raise BadInputError(
+                f"--embeddings {embeddings!r} is not a known model",
+                f"use one of: {', '.join(EMBEDDING_MODELS)}",
+            )
+        settings.embedding_model = embeddings  # type: ignore[assignment]
+    lib = Library.open(
+        library or settings.library_path,
+        load_embedder(settings),
+        chroma_url or settings.chroma_url,
+        any_model=True,
+    )
+    before = getattr(lib.store, "stored_model", lib.embedder.name)
+    with _count_bar() as bar:
+        task = bar.add_task(f"embedding with {lib.embedder.name}", total=lib.count())
+        count = lib.reindex(lambda done, total: bar.update(task, completed=done, total=total))
+    if embeddings is not None:
+        save_settings(settings)
+    _console().print(
+        f"reindexed {count} clips with {lib.embedder.name} (was {before}); "
+        f"embedding_model = {settings.embedding_model}"
+    )
 
 
 @library_app.command("search")
@@ -301,23 +362,36 @@ def library_search(
         _console().print(f"{h.score:.3f}  {_safe(h.asset.id):28s} {_safe(h.asset.title)}")
 
 
+def _tag_list(tags: str | None) -> list[str] | None:
+    return [t.strip() for t in tags.split(",") if t.strip()] if tags is not None else None
+
+
 @library_app.command("edit")
 def library_edit(
-    asset_id: str,
+    asset_ids: Annotated[list[str], typer.Argument(help="One clip's id, or several.")],
     title: Annotated[str | None, typer.Option(help="New title.")] = None,
     description: Annotated[str | None, typer.Option(help="New description.")] = None,
     tags: Annotated[str | None, typer.Option(help="New tags, comma separated.")] = None,
+    add_tags: Annotated[
+        str | None, typer.Option(help="Tags to add to each clip's own, comma separated.")
+    ] = None,
     category: Annotated[str | None, typer.Option(help="New category.")] = None,
     library: LibraryOpt = None,
     chroma_url: ChromaOpt = None,
 ) -> None:
-    """Change a clip's title, description, tags or category; it is re-indexed."""
+    """Change the title, description, tags or category of one clip or several at once;
+    they are re-indexed (all of them, or none on an error)."""
     lib = _open_library(library, chroma_url, create=False)
-    tag_list = [t.strip() for t in tags.split(",") if t.strip()] if tags is not None else None
-    asset = lib.update_metadata(
-        asset_id, title=title, description=description, tags=tag_list, category=category
+    assets = lib.edit_many(
+        asset_ids,
+        title=title,
+        description=description,
+        tags=_tag_list(tags),
+        category=category,
+        add_tags=_tag_list(add_tags),
     )
-    print(json.dumps(asset.to_json(), indent=2))
+    out = [a.to_json() for a in assets]
+    print(json.dumps(out[0] if len(out) == 1 else out, indent=2))
 
 
 @library_app.command("remove")

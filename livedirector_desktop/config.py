@@ -35,7 +35,7 @@ APP_TITLE = "LiveDirector"
 REASONERS = ("llama", "keyword", "bedrock")
 LAYOUT_NAMES = ("pip", "fullscreen", "side-by-side")
 RESOLUTIONS = ("720p", "1080p")
-EMBEDDING_MODELS = ("minilm", "titan")
+EMBEDDING_MODELS = ("minilm", "e5", "titan")
 
 GROUPS = ("devices", "director", "models", "cloud", "output", "live")
 
@@ -220,8 +220,11 @@ class Settings(_Section):
     llm_threads: int = _key(2, "models", "CPU threads for the LLM", ge=1, le=64)
     llm_timeout_ms: int = _key(1500, "models", "Longest wait for the LLM per sentence (ms)", gt=0)
     embedding_threads: int = _key(1, "models", "CPU threads for sentence embeddings", ge=1, le=64)
-    embedding_model: Literal["minilm", "titan"] = _key(
-        "minilm", "models", "minilm (local) or titan (Amazon Bedrock)"
+    embedding_model: Literal["minilm", "e5", "titan"] = _key(
+        "minilm",
+        "models",
+        "minilm (local, English), e5 (local, ~100 languages; `library reindex` after a switch) "
+        "or titan (Amazon Bedrock)",
     )
     aws_region: str = _key("", "cloud", "AWS region (empty: the profile's)")
     bedrock_model: str = _key("anthropic.claude-3-haiku-20240307-v1:0", "cloud", "Bedrock model id")

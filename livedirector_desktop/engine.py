@@ -39,12 +39,16 @@ def _minilm(settings: Settings):
     )
 
 
+def _e5(settings: Settings):
+    return EMBEDDERS["e5"](threads=settings.embedding_threads)
+
+
 def load_embedder(settings: Settings):
-    makers = {"minilm": _minilm, "titan": _titan}
+    makers = {"minilm": _minilm, "e5": _e5, "titan": _titan}
     if settings.embedding_model not in makers:
         raise BadInputError(
             f"unknown embedding model {settings.embedding_model!r}",
-            "use minilm (local) or titan (Amazon Bedrock)",
+            "use minilm (local, English), e5 (local, multilingual) or titan (Amazon Bedrock)",
         )
     return makers[settings.embedding_model](settings)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import http.server
 import itertools
+import json
 import os
 import sys
 import threading
@@ -437,3 +438,25 @@ def coverage_score(frames: list[tuple[float, str | None]], sentences: list[dict]
         }
     )
     return score
+
+
+def dev_footage() -> dict:
+    """The shared dev footage set: a creator's folder as it is (no sidecars) and sentences."""
+    return json.loads((SHARED / "data" / "dev_footage.json").read_text(encoding="utf-8"))
+
+
+def make_footage_folder(dest: Path, spec: dict | None = None, seconds: float = 1.0) -> Path:
+    """Build the dev footage folder: small playable clips named and filed as the set says,
+    with the embedded fields it gives written into their containers; no sidecars."""
+    from livedirector_desktop.library.samples import write_clip
+
+    spec = spec or dev_footage()
+    for clip in spec["clips"]:
+        path = dest / clip["path"]
+        if not path.exists():
+            entry = {"id": Path(clip["path"]).stem, "title": Path(clip["path"]).name}
+            write_clip(
+                entry, path, width=320, height=180, seconds=seconds, fps=10,
+                embedded=clip.get("embedded"),
+            )  # fmt: skip
+    return dest

@@ -31,7 +31,7 @@ BAD = [
     ("bedrock_timeout_ms = 0\n", "bedrock_timeout_ms", "greater than 0"),
     ("[director]\ntop_k = 0\n", "director.top_k", "greater than or equal to 1"),
     ('[studio]\nresolution = "4k"\n', "studio.resolution", "'1080p' or '2160p'"),
-    ('embedding_model = "bert"\n', "embedding_model", "'minilm' or 'titan'"),
+    ('embedding_model = "bert"\n', "embedding_model", "'minilm', 'e5' or 'titan'"),
     ("[studio]\nfps = 'fast'\n", "studio.fps", "valid integer"),
 ]
 

@@ -71,6 +71,10 @@ class Director:
         if is_filler(text):
             # Rules are certain here and free; the LLM is not asked.
             return Analysis(query="", is_filler=True), "llm", ""
+        if not is_latin(text) and self._reads_all_languages():
+            # The local LLMs read English: on Korean their query misleads and their judgment
+            # vetoes what a multilingual embedding found; the strict score gate decides.
+            return self.fallback.analyze(text), "fallback", "non-Latin text: score alone"
         try:
             analysis = self.reasoner.analyze(text, context, timeout_ms=self.timeout_ms)
             if analysis.is_filler and not is_filler(text):
@@ -80,6 +84,9 @@ class Director:
         except Exception as exc:  # any failure of the reasoner is a reason to fall back
             log.warning("reasoner failed, falling back: %s", exc)
             return self.fallback.analyze(text), "fallback", f"llm failed: {exc}"
+
+    def _reads_all_languages(self) -> bool:
+        return bool(getattr(self.library.embedder, "multilingual", False))
 
     def decide_early(self, text: str, now_ms: float, current: str | None = None) -> Decision | None:
         """A sentence still being spoken (a partial): what its words so far ask for, or None
@@ -106,7 +113,8 @@ class Director:
             log.error("retrieval failed: %s", exc)
             return None
         judge = None
-        if self.judge is not None and self.settings.judge:
+        english_judge = is_latin(text) or not self._reads_all_languages()
+        if self.judge is not None and self.settings.judge and english_judge:
             notes: list[str] = []
             latency: dict[str, float] = {}
             ask = self._judgment(text, latency, notes)
@@ -172,7 +180,7 @@ class Director:
             choice = self.policy.decide(candidates, analysis.is_filler, now_ms, judge)
             held = self.policy.state.hold and not self.policy.state.pinned
         latency["total"] = (time.perf_counter() - started) * 1e3
-        if candidates and not is_latin(text):
+        if candidates and not is_latin(text) and not self._reads_all_languages():
             notes.append("non-Latin text: the embedding model reads English best")
         reason = "; ".join([choice.reason, *notes])
         outcome = Outcome.SHOW if choice.asset_id else Outcome.CAMERA

@@ -33,6 +33,7 @@ def retrieve(
     scores = vectors @ s_vec
     if q_vec is not None:
         scores = (1 - query_weight) * scores + query_weight * (vectors @ q_vec)
+    scores = library.similarity(scores)
     ranked = sorted(zip(hits.values(), scores.tolist(), strict=True), key=lambda x: -x[1])[:k]
     return [Candidate(h.asset.id, h.asset.title, float(s)) for h, s in ranked]
 

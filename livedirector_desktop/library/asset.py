@@ -36,6 +36,21 @@ class Asset:
     fps: float = 0.0
     has_audio: bool = False
     thumbnail: str = ""
+    # No words from its name, metadata or sidecar: search cannot find it until it has some.
+    needs_description: bool = False
+    # The creator changed its text in the app: a re-import keeps their words.
+    edited: bool = False
+    # The title, comment, description and keywords its container holds (JSON), as read.
+    embedded_fields: str = ""
+
+    def embedded(self) -> dict[str, str]:
+        try:
+            data = json.loads(self.embedded_fields) if self.embedded_fields else {}
+        except json.JSONDecodeError:
+            return {}
+        if not isinstance(data, dict):
+            return {}
+        return {k: v for k, v in data.items() if isinstance(v, str)}
 
     def embedding_text(self) -> str:
         """The text whose vector stands for the clip in search."""
@@ -106,11 +121,6 @@ def safe_id(key: str, force_hash: bool = False) -> str:
     if ID_PATTERN.match(key) and not force_hash:
         return key
     return _hashed(_slug(key) or "clip", key)
-
-
-def title_from_stem(stem: str) -> str:
-    words = re.sub(r"[_\-.]+", " ", stem).strip()
-    return words[:1].upper() + words[1:] if words else stem
 
 
 def sidecar_path(video: Path) -> Path:

@@ -17,16 +17,10 @@ from pathlib import Path
 
 from livedirector_desktop.core.errors import BadInputError
 from livedirector_desktop.core.files import sha256_file
-from livedirector_desktop.library.asset import (
-    VIDEO_SUFFIXES,
-    Asset,
-    id_from_stem,
-    read_sidecar,
-    sidecar_path,
-    title_from_stem,
-)
+from livedirector_desktop.library.asset import VIDEO_SUFFIXES, Asset
+from livedirector_desktop.library.describe import describe, folders_between
 from livedirector_desktop.library.library import Library
-from livedirector_desktop.library.probe import probe, write_thumbnail
+from livedirector_desktop.library.probe import probe, read_embedded, write_thumbnail
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +56,10 @@ class ImportReport:
         }
 
 
-def find_videos(paths: Iterable[Path], report: ImportReport) -> list[Path]:
-    found: list[Path] = []
+def find_videos(paths: Iterable[Path], report: ImportReport) -> dict[Path, list[str]]:
+    """Each video found (resolved), with the folders between the folder searched and it
+    (they become topic tags; a file named directly has none)."""
+    found: list[tuple[Path, Path | None]] = []
     for raw in paths:
         path = Path(raw).expanduser()
         if not path.exists() and not path.is_symlink():
@@ -83,11 +79,11 @@ def find_videos(paths: Iterable[Path], report: ImportReport) -> list[Path]:
                         continue
                     file = Path(folder) / name
                     if file.suffix.lower() in VIDEO_SUFFIXES:
-                        found.append(file)
+                        found.append((file, path))
                     elif file.suffix.lower() != ".json":
                         report.ignored.append(str(file))
         elif path.suffix.lower() in VIDEO_SUFFIXES:
-            found.append(path)
+            found.append((path, None))
         elif path.suffix.lower() == ".json" and path.with_suffix("").exists():
             continue  # a sidecar named next to its clip
         else:
@@ -98,8 +94,8 @@ def find_videos(paths: Iterable[Path], report: ImportReport) -> list[Path]:
                 )
             )
     # The same clip named twice (a folder and a file in it) is imported once.
-    resolved: list[Path] = []
-    for p in found:
+    resolved: dict[Path, list[str]] = {}
+    for p, root in found:
         try:
             real = p.resolve(strict=True)
         except RuntimeError:  # Python < 3.13 says "Symlink loop" this way
@@ -118,30 +114,20 @@ def find_videos(paths: Iterable[Path], report: ImportReport) -> list[Path]:
         if not real.is_file():
             report.failed.append((str(p), "not a regular file: skipped"))
             continue
-        resolved.append(real)
-    return list(dict.fromkeys(resolved))
+        # Folders are read from the path as found: a linked folder keeps its names.
+        resolved.setdefault(real, folders_between(root, p) if root else [])
+    return resolved
 
 
-def _describe(video: Path) -> dict:
-    sidecar = sidecar_path(video)
-    fields = read_sidecar(sidecar) if sidecar.exists() else {}
-    stem = video.stem
+def _text(asset: Asset) -> dict:
     return {
-        "id": fields.get("id") or id_from_stem(stem),
-        "title": fields.get("title") or title_from_stem(stem),
-        "description": fields.get("description", ""),
-        "tags": fields.get("tags", []),
-        "category": fields.get("category", ""),
+        "title": asset.title,
+        "description": asset.description,
+        "tags": asset.tags,
+        "category": asset.category,
+        "needs_description": asset.needs_description,
+        "embedded_fields": asset.embedded_fields,
     }
-
-
-def _same_text(asset: Asset, desc: dict) -> bool:
-    return (asset.title, asset.description, asset.tags, asset.category) == (
-        desc["title"],
-        desc["description"],
-        desc["tags"],
-        desc["category"],
-    )
 
 
 def import_paths(
@@ -149,7 +135,8 @@ def import_paths(
 ) -> ImportReport:
     report = ImportReport()
     started = time.perf_counter()
-    videos = find_videos(paths, report)
+    found = find_videos(paths, report)
+    videos = list(found)
     pending: list[tuple[Asset, str]] = []  # (asset, "added" | "updated")
     claimed: dict[str, Path] = {}  # ids given out in this run
 
@@ -166,7 +153,7 @@ def import_paths(
             if progress:
                 progress(done, len(videos), video)
             try:
-                item = _import_one(library, video, claimed)
+                item = _import_one(library, video, found[video], claimed)
             except BadInputError as exc:
                 report.failed.append((str(video), exc.message))
                 log.warning("import failed path=%s error=%s", video, exc.message)
@@ -189,18 +176,32 @@ def import_paths(
     return report
 
 
-def _import_one(library: Library, video: Path, claimed: dict[str, Path]) -> tuple[Asset, str] | str:
+def _import_one(
+    library: Library, video: Path, folders: list[str], claimed: dict[str, Path]
+) -> tuple[Asset, str] | str:
     """The asset to write and whether it is new, or its id when the library already has it."""
-    desc = _describe(video)
-    asset_id = desc["id"]
+    asset_id = describe(video, folders, lambda _path: {}).id  # the sidecar's or the name's
+    stat = video.stat()
+    existing = library.get(asset_id)
+    same_file = bool(
+        existing
+        and existing.path == str(video)
+        and (existing.size_bytes, existing.mtime_ns) == (stat.st_size, stat.st_mtime_ns)
+    )
+    # A file unchanged since it was read keeps its embedded fields: re-importing a folder
+    # opens no container (2 ms a clip).
+    embedded = existing.embedded() if same_file and existing else read_embedded(video)
+    described = describe(video, folders, lambda _path: embedded)
+    desc = described.text_fields()
     if asset_id in claimed and claimed[asset_id] != video:
         raise BadInputError(
             f"id {asset_id!r} is already used by {claimed[asset_id]} in this import",
             "give one of the clips a different id in its sidecar",
         )
     claimed[asset_id] = video
-    stat = video.stat()
-    existing = library.get(asset_id)
+    if existing and existing.edited:
+        # The creator's words stand until they change them.
+        desc = {**_text(existing), "embedded_fields": described.embedded_fields}
     if (
         existing
         and existing.path != str(video)
@@ -214,17 +215,15 @@ def _import_one(library: Library, video: Path, claimed: dict[str, Path]) -> tupl
     # The cheap check first: same file, same size and time, same text: nothing to do.
     if (
         existing
-        and existing.path == str(video)
-        and existing.size_bytes == stat.st_size
-        and existing.mtime_ns == stat.st_mtime_ns
-        and _same_text(existing, desc)
+        and same_file
+        and _text(existing) == desc
         and library.thumbnail_path(asset_id).exists()
     ):
         return asset_id
     sha = sha256_file(video)
     if existing and existing.sha256 == sha and library.thumbnail_path(asset_id).exists():
         if (
-            _same_text(existing, desc)
+            _text(existing) == desc
             and existing.path == str(video)
             and existing.mtime_ns == stat.st_mtime_ns
         ):
@@ -235,6 +234,7 @@ def _import_one(library: Library, video: Path, claimed: dict[str, Path]) -> tupl
     facts = probe(video)
     thumb = write_thumbnail(facts.thumbnail_bgr, library.thumbnail_path(asset_id))
     asset = Asset(
+        id=asset_id,
         path=str(video),
         sha256=sha,
         size_bytes=stat.st_size,
@@ -245,6 +245,7 @@ def _import_one(library: Library, video: Path, claimed: dict[str, Path]) -> tupl
         fps=facts.fps,
         has_audio=facts.has_audio,
         thumbnail=str(thumb),
+        edited=bool(existing and existing.edited),
         **desc,
     )
     return (asset, "updated" if existing else "added")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -27,19 +27,39 @@ class Library:
 
     @classmethod
     def open(
-        cls, root: Path, embedder: EmbeddingFunction, chroma_url: str = "", create: bool = True
+        cls,
+        root: Path,
+        embedder: EmbeddingFunction,
+        chroma_url: str = "",
+        create: bool = True,
+        any_model: bool = False,
     ) -> Library:
         """The library at `root`. With create=False (commands that only read) a library that
-        does not exist yet opens empty and no folder is made."""
+        does not exist yet opens empty and no folder is made; `any_model` opens one built
+        with another embedding model (to `reindex` it)."""
         root = Path(root).expanduser()
         if root.exists() and not root.is_dir():
             raise BadInputError(f"library folder {root} is a file", "give a folder with --library")
         if not create and not chroma_url and not (root / "chroma").is_dir():
             return cls(root, embedder, EmptyStore(embedder.name, str(root)))
         store = ChromaStore(
-            embedder.name, path=None if chroma_url else root / "chroma", url=chroma_url
+            embedder.name,
+            path=None if chroma_url else root / "chroma",
+            url=chroma_url,
+            any_model=any_model,
         )
         return cls(root, embedder, store)
+
+    def reindex(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Every clip's vector made anew with this library's embedder (after a switch of
+        embedding model); the old index serves until the new one is whole. Returns the
+        number of clips."""
+        if not isinstance(self.store, ChromaStore):
+            return 0
+        assets = self.assets()
+        self.store.rebuild(self.embedder.name, assets, self.asset_vectors, progress)
+        self._vectors.clear()
+        return len(assets)
 
     @property
     def thumbnails_dir(self) -> Path:
@@ -72,29 +92,59 @@ class Library:
         description: str | None = None,
         tags: list[str] | None = None,
         category: str | None = None,
+        add_tags: list[str] | None = None,
     ) -> Asset:
         """Edit what describes a clip; its vector is rebuilt from the new text."""
-        asset = self.get(asset_id)
-        if asset is None:
+        return self.edit_many(
+            [asset_id],
+            title=title,
+            description=description,
+            tags=tags,
+            category=category,
+            add_tags=add_tags,
+        )[0]
+
+    def edit_many(
+        self,
+        asset_ids: Sequence[str],
+        *,
+        title: str | None = None,
+        description: str | None = None,
+        tags: list[str] | None = None,
+        category: str | None = None,
+        add_tags: list[str] | None = None,
+    ) -> list[Asset]:
+        """The same edit to several clips (tags added to each one's own, say), written in one
+        store call: all of them change or, on an error, none."""
+        assets = self.store.get_many(list(dict.fromkeys(asset_ids)))
+        unknown = sorted(set(asset_ids) - {a.id for a in assets})
+        if unknown:
             raise BadInputError(
-                f"no asset {asset_id!r} in the library", "see `livedirector library list`"
+                f"no asset {', '.join(map(repr, unknown))} in the library",
+                "see `livedirector library list`",
             )
-        changes = {
-            k: v
-            for k, v in dict(
-                title=title, description=description, tags=tags, category=category
-            ).items()
-            if v is not None
-        }
-        updated = replace(asset, **changes)
-        self.put([updated])
+        given = dict(title=title, description=description, tags=tags, category=category)
+        updated = []
+        for asset in assets:
+            changes = {k: v for k, v in given.items() if v is not None}
+            if add_tags:
+                own = changes.get("tags", asset.tags)
+                known = {t.lower() for t in own}
+                changes["tags"] = own + [t for t in add_tags if t.lower() not in known]
+            still = _still_undescribed(asset, changes)
+            updated.append(replace(asset, **changes, edited=True, needs_description=still))
+        self.put(updated)
         # The sidecar beside the clip keeps the edit, so a later re-import agrees with it.
-        if updated.path and Path(updated.path).exists():
-            try:
-                write_sidecar(updated)
-            except OSError as exc:
-                log.warning("could not write the sidecar of %s: %s", updated.id, exc)
+        for asset in updated:
+            if asset.path and Path(asset.path).exists():
+                try:
+                    write_sidecar(asset)
+                except OSError as exc:
+                    log.warning("could not write the sidecar of %s: %s", asset.id, exc)
         return updated
+
+    def needing_description(self) -> list[Asset]:
+        return [a for a in self.assets() if a.needs_description]
 
     def asset_vectors(self, assets: list[Asset]) -> np.ndarray:
         """Each asset's vector: the normalised mean of its text views, embedded in one batch."""
@@ -115,12 +165,17 @@ class Library:
         for asset_id in asset_ids:
             self.thumbnail_path(asset_id).unlink(missing_ok=True)
 
+    def similarity(self, cosines):
+        """Cosines on the scale the director's thresholds are set in (the embedder's map)."""
+        scale, offset = getattr(self.embedder, "score_map", (1.0, 0.0))
+        return cosines * scale + offset if (scale, offset) != (1.0, 0.0) else cosines
+
     def search(self, query: str, k: int = 5) -> list[Hit]:
         if not query.strip():
             return []
         started = time.perf_counter()
         vector = self.embed_query(query)
-        hits = self.store.query(vector, k)
+        hits = [Hit(h.asset, float(self.similarity(h.score))) for h in self.store.query(vector, k)]
         log.debug("search query=%r k=%d ms=%.1f", query, k, (time.perf_counter() - started) * 1e3)
         return hits
 
@@ -139,3 +194,16 @@ class Library:
         """Query vectors, through the embedder's cache when it has one."""
         embed_queries = getattr(self.embedder, "embed_queries", None)
         return embed_queries(texts) if embed_queries else self.embedder.embed(list(texts))
+
+
+def _still_undescribed(asset: Asset, changes: dict) -> bool:
+    """A clip that had no words has some once the creator gives a description, tags it
+    anew, or retitles it (the folder tags it came with do not count)."""
+    if not asset.needs_description:
+        return False
+    given_title = changes.get("title", asset.title).strip()
+    return not (
+        changes.get("description", "").strip()
+        or set(changes.get("tags", asset.tags)) - set(asset.tags)
+        or (given_title and given_title != asset.title)
+    )

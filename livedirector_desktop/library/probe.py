@@ -69,6 +69,44 @@ def probe(path: Path) -> ProbeResult:
     )
 
 
+# Container fields that describe the picture, as MP4/QuickTime, Matroska and AVI name
+# them through FFmpeg (keys compared lower-case; Apple's mdta keys carry a prefix).
+EMBEDDED_FIELDS = {
+    "title": "title",
+    "com.apple.quicktime.title": "title",
+    "comment": "comment",
+    "com.apple.quicktime.comment": "comment",
+    "description": "description",
+    "com.apple.quicktime.description": "description",
+    "synopsis": "description",
+    "subject": "description",
+    "keywords": "keywords",
+    "com.apple.quicktime.keywords": "keywords",
+}
+
+
+def read_embedded(path: Path) -> dict[str, str]:
+    """Title, comment, description and keywords written into the container, if any.
+
+    Cheap (the header only, no decoding), so import can compare a clip's text before
+    probing it; a file FFmpeg cannot open has none (the probe names the problem)."""
+    import av
+
+    try:
+        container = av.open(str(path))
+    except (av.error.FFmpegError, OSError, UnicodeDecodeError):
+        return {}
+    with container:
+        found: dict[str, str] = {}
+        sources = [container.metadata] + [s.metadata for s in container.streams.video[:1]]
+        for metadata in sources:
+            for key, value in metadata.items():
+                name = EMBEDDED_FIELDS.get(key.lower())
+                if name and isinstance(value, str) and value.strip() and name not in found:
+                    found[name] = value.strip()
+    return found
+
+
 def _thumbnail_frame(container, stream, duration_s: float):
     import av
 

@@ -79,14 +79,21 @@ def write_clip(
     seconds: float = 3.0,
     fps: int = 30,
     audio: bool = False,
+    embedded: dict[str, str] | None = None,
 ) -> Path:
-    """One H.264 MP4 for a catalog entry, written under a temporary name then renamed."""
+    """One H.264 clip for a catalog entry (MP4, or QuickTime/Matroska by the name's suffix),
+    with `embedded` fields (title, comment, keywords) written into the container as editors
+    and cameras write them; under a temporary name, then renamed."""
     import av
 
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = partial_name(dest)
     count = max(1, round(seconds * fps))
-    with av.open(str(tmp), "w", format="mp4") as out:
+    muxer = {".mov": "mov", ".mkv": "matroska"}.get(dest.suffix.lower(), "mp4")
+    # QuickTime keeps keywords and descriptions only as Apple's metadata keys.
+    options = {"movflags": "use_metadata_tags"} if embedded and muxer != "matroska" else {}
+    with av.open(str(tmp), "w", format=muxer, options=options) as out:
+        out.metadata.update(embedded or {})
         stream = out.add_stream("libx264", rate=fps, options={"preset": "ultrafast", "crf": "28"})
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         astream = None

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtGui import QBrush, QColor, QIcon, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QTextEdit,
     QVBoxLayout,
     QWidget,
 )
@@ -34,6 +36,15 @@ def thumbnail_icon(asset: Asset, cache: dict[str, QIcon]) -> QIcon:
         pixmap = QPixmap(asset.thumbnail) if asset.thumbnail else QPixmap()
         cache[key] = QIcon(pixmap) if not pixmap.isNull() else QIcon()
     return cache[key]
+
+
+def save_cancel(dialog: QDialog) -> QDialogButtonBox:
+    buttons = QDialogButtonBox(
+        QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+    )
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    return buttons
 
 
 class EditDialog(QDialog):
@@ -52,12 +63,7 @@ class EditDialog(QDialog):
             ("Category", self.category),
         ):
             form.addRow(label, field)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        form.addRow(save_cancel(self))
 
     def values(self) -> dict:
         return {
@@ -66,6 +72,40 @@ class EditDialog(QDialog):
             "tags": [t.strip() for t in self.tags.text().split(",") if t.strip()],
             "category": self.category.text().strip(),
         }
+
+
+class BulkEditDialog(QDialog):
+    """One edit for several clips: tags added to each one's own, a description and a
+    category set on all (left empty: each keeps its own)."""
+
+    def __init__(self, assets: list[Asset], parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Edit {len(assets)} clips")
+        form = QFormLayout(self)
+        names = ", ".join(a.title for a in assets[:6]) + (" …" if len(assets) > 6 else "")
+        form.addRow(QLabel(names))
+        self.add_tags = QLineEdit(placeholderText="e.g. kitchen, cooking")
+        self.description = QTextEdit()
+        self.description.setPlaceholderText("What the clips show (empty: each keeps its own)")
+        self.description.setFixedHeight(70)
+        self.category = QLineEdit(placeholderText="empty: each keeps its own")
+        form.addRow("Add tags (comma separated)", self.add_tags)
+        form.addRow("Description", self.description)
+        form.addRow("Category", self.category)
+        form.addRow(save_cancel(self))
+
+    def values(self) -> dict:
+        tags = [t.strip() for t in self.add_tags.text().split(",") if t.strip()]
+        description = self.description.toPlainText().strip()
+        return {
+            "add_tags": tags or None,
+            "description": description or None,
+            "category": self.category.text().strip() or None,
+        }
+
+
+NEEDS_WORDS = "needs a description"
+NEEDS_WORDS_BRUSH = QColor(255, 196, 0, 70)
 
 
 class LibraryPage(QWidget):
@@ -89,8 +129,17 @@ class LibraryPage(QWidget):
         self.sync_button = QPushButton("Sync with S3…")
         self.sync_button.clicked.connect(self.sync)
         self.edit_button = QPushButton("Edit…")
+        self.edit_button.setToolTip("Edit the selected clip, or several at once (Ctrl+E)")
         self.edit_button.clicked.connect(self.edit_selected)
+        # Clips no search can find (IMG_4032.MOV): shown alone, to give them words.
+        self.undescribed_button = QPushButton("Needs a description")
+        self.undescribed_button.setCheckable(True)
+        self.undescribed_button.setToolTip(
+            "Clips whose name, folder and metadata say nothing the director can find them by"
+        )
+        self.undescribed_button.toggled.connect(lambda _on: self._show_assets(self.assets, None))
         top.addWidget(self.search, 1)
+        top.addWidget(self.undescribed_button)
         top.addWidget(self.edit_button)
         top.addWidget(self.sync_button)
         top.addWidget(self.import_button)
@@ -104,7 +153,9 @@ class LibraryPage(QWidget):
         self.grid.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.grid.setSpacing(8)
         self.grid.setWordWrap(True)
+        self.grid.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.grid.itemDoubleClicked.connect(lambda _i: self.edit_selected())
+        QShortcut(QKeySequence("Ctrl+E"), self, activated=self.edit_selected)
         layout.addWidget(self.grid, 1)
         self.status = QLabel()
         layout.addWidget(self.status)
@@ -119,19 +170,36 @@ class LibraryPage(QWidget):
             self.status.setText(f"Could not read the library: {error}")
             return
         self.assets = assets
+        waiting = [a for a in assets if a.needs_description]
+        self.undescribed_button.setText(f"Needs a description ({len(waiting)})")
+        self.undescribed_button.setEnabled(bool(waiting) or self.undescribed_button.isChecked())
+        if self.undescribed_button.isChecked():
+            self._fill([(a, None) for a in waiting])
+            self.status.setText(
+                f"{len(waiting)} clips the director cannot find until they have words: "
+                "select them and Edit (Ctrl+E) to add tags or a description to all at once"
+            )
+            return
         self._fill([(a, None) for a in assets])
-        self.status.setText(f"{len(assets)} clips in {self.library.root}")
+        note = f", {len(waiting)} need a description" if waiting else ""
+        self.status.setText(f"{len(assets)} clips in {self.library.root}{note}")
 
     def _fill(self, rows: list[tuple[Asset, float | None]]) -> None:
         self.grid.clear()
         for asset, score in rows:
             text = asset.title if score is None else f"{asset.title}\n{score:.2f}"
+            if asset.needs_description:
+                text += f"\n⚠ {NEEDS_WORDS}"
             item = QListWidgetItem(thumbnail_icon(asset, self.icons), text)
             item.setData(Qt.ItemDataRole.UserRole, asset.id)
-            item.setToolTip(
+            tip = (
                 f"{asset.id}\n{asset.description}\nTags: {', '.join(asset.tags)}\n"
                 f"{asset.duration_ms / 1000:.1f} s, {asset.width}x{asset.height}"
             )
+            if asset.needs_description:
+                item.setBackground(QBrush(NEEDS_WORDS_BRUSH))
+                tip += "\nNo words say what it shows: the director will not show it yet."
+            item.setToolTip(tip)
             self.grid.addItem(item)
 
     def run_search(self) -> None:
@@ -191,8 +259,15 @@ class LibraryPage(QWidget):
         item = self.grid.currentItem()
         return item.data(Qt.ItemDataRole.UserRole) if item else None
 
+    def selected_ids(self) -> list[str]:
+        return [i.data(Qt.ItemDataRole.UserRole) for i in self.grid.selectedItems()]
+
     def edit_selected(self) -> None:
-        asset_id = self.selected_id()
+        ids = self.selected_ids()
+        if len(ids) > 1:
+            self.edit_several(ids)
+            return
+        asset_id = ids[0] if ids else self.selected_id()
         asset = next((a for a in self.assets if a.id == asset_id), None) or (
             self.library.get(asset_id) if asset_id else None
         )
@@ -210,6 +285,28 @@ class LibraryPage(QWidget):
             self.changed.emit()
 
         self.background.run(lambda: self.library.update_metadata(asset.id, **values), done)
+
+    def edit_several(self, ids: list[str]) -> None:
+        by_id = {a.id: a for a in self.assets}
+        assets = [by_id[i] for i in ids if i in by_id]
+        dialog = BulkEditDialog(assets, self)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        self.apply_bulk_edit([a.id for a in assets], dialog.values())
+
+    def apply_bulk_edit(self, ids: list[str], values: dict) -> None:
+        if not any(v is not None for v in values.values()):
+            return
+
+        def done(updated, error) -> None:
+            if error:
+                QMessageBox.warning(self, "Could not save", str(error))
+            else:
+                self.status.setText(f"Saved {len(updated)} clips")
+            self.refresh()
+            self.changed.emit()
+
+        self.background.run(lambda: self.library.edit_many(ids, **values), done)
 
     def sync(self) -> None:
         """Push what changed here, then pull what changed there (settings: s3_bucket...)."""
