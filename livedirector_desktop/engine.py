@@ -18,8 +18,8 @@ if TYPE_CHECKING:
 from livedirector_desktop import models
 from livedirector_desktop.config import Settings, check_asr
 from livedirector_desktop.core.errors import BadInputError, LiveDirectorError
+from livedirector_desktop.director.backends import REGISTRY as REASONERS
 from livedirector_desktop.director.director import Director
-from livedirector_desktop.director.reasoner import REGISTRY as REASONERS
 from livedirector_desktop.director.reasoner import Reasoner
 from livedirector_desktop.library.embeddings import REGISTRY as EMBEDDERS
 from livedirector_desktop.library.library import Library

@@ -33,6 +33,21 @@ def test_import_contracts_hold():
     assert "broken" not in result.stdout.lower() or "0 broken" in result.stdout.lower()
 
 
+def test_no_module_imports_itself_through_others():
+    """No import cycles, lazy imports inside functions included (grimp sees those too): a
+    registry beside the Protocol its backends import made director/llama <-> reasoner one."""
+    import grimp
+
+    graph = grimp.build_graph("livedirector_desktop", include_external_packages=False)
+    cycles = []
+    for module in sorted(graph.modules):
+        for dep in graph.find_modules_directly_imported_by(module):
+            chain = graph.find_shortest_chain(importer=dep, imported=module)
+            if chain:
+                cycles.append(" -> ".join((module, *chain)))
+    assert not cycles, "\n".join(cycles)
+
+
 def test_engine_runs_with_qt_unavailable():
     """Importing and using the engine never touches PySide6 (it is made unimportable)."""
     code = f"""

@@ -120,7 +120,7 @@ def test_saving_keeps_comments_and_layout(tmp_path):
 
 def test_choices_match_the_registries():
     from livedirector_desktop.compositor.scene import LAYOUTS
-    from livedirector_desktop.director.reasoner import REGISTRY
+    from livedirector_desktop.director.backends import REGISTRY
 
     assert set(LAYOUT_NAMES) == set(LAYOUTS)
     assert set(REGISTRY) <= set(REASONERS) and set(REASONERS) - set(REGISTRY) == {"bedrock"}

@@ -1,12 +1,14 @@
 """Reasoners read a sentence and say what it is about, as a search query for B-roll.
 
-One protocol, a plain registry of backends. The keyword reasoner needs no model and is
-also the fallback whenever another reasoner fails, is too slow or answers nonsense.
+One protocol here; the registry of backends is in director/backends.py (the backends
+import this module, so the registry cannot live in it without a cycle). The keyword
+reasoner needs no model and is also the fallback whenever another reasoner fails, is too
+slow or answers nonsense.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Protocol
 
 from livedirector_desktop.core.types import Analysis
@@ -33,16 +35,3 @@ class KeywordReasoner:
     def analyze(self, text: str, context: Sequence[str] = (), timeout_ms: float = 0) -> Analysis:
         words = content_words(text)
         return Analysis(query=" ".join(words) or text.strip(), is_filler=is_filler(text))
-
-
-ReasonerFactory = Callable[..., Reasoner]
-
-
-def _llama(**kwargs) -> Reasoner:
-    from livedirector_desktop.director.llama import LlamaReasoner
-
-    return LlamaReasoner(**kwargs)
-
-
-# The engine adds "bedrock" (cloud/, optional) on top of these.
-REGISTRY: dict[str, ReasonerFactory] = {"keyword": KeywordReasoner, "llama": _llama}
