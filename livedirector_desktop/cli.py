@@ -319,7 +319,8 @@ def library_reindex(
     )
     before = getattr(lib.store, "stored_model", lib.embedder.name)
     with _count_bar() as bar:
-        task = bar.add_task(f"embedding with {lib.embedder.name}", total=lib.count())
+        searched = lib.count() - getattr(lib.store, "undescribed_count", lambda: 0)()
+        task = bar.add_task(f"embedding with {lib.embedder.name}", total=searched)
         count = lib.reindex(lambda done, total: bar.update(task, completed=done, total=total))
     if embeddings is not None:
         save_settings(settings)

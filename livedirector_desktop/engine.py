@@ -182,9 +182,10 @@ def build_live_session(
     from livedirector_desktop.media.devices import open_camera, open_mic
     from livedirector_desktop.pipeline.live import LiveConfig, LiveSession
 
-    studio = settings.studio
     if options.reasoner:
-        settings.reasoner = options.reasoner
+        # For this session only: the caller's settings (the studio saves them) stay as set.
+        settings = settings.model_copy(update={"reasoner": options.reasoner})
+    studio = settings.studio
     resolution = options.resolution or studio.resolution
     if resolution not in RESOLUTIONS:
         raise BadInputError(

@@ -13,7 +13,7 @@ import pytest
 from livedirector_desktop.library.asset import read_sidecar, sidecar_path
 from livedirector_desktop.library.importer import import_paths
 from livedirector_desktop.library.library import Library
-from livedirector_desktop.library.naming import folder_tags, title_from_name
+from livedirector_desktop.library.naming import folder_tags, meaningful, title_from_name
 from livedirector_desktop.library.samples import write_clip
 from tests.support import dev_footage, livedirector, make_footage_folder
 
@@ -51,6 +51,18 @@ def footage(tmp_path, footage_dir, embedder) -> tuple[Library, dict[str, str]]:
         ("mixkit-rain-on-a-window-1234", "Rain on a window"),
         ("Stock market crash", "Stock market crash"),
         ("3D printer", "3D printer"),
+        # A person's numbers and words stay; editors' suffixes and device counters go.
+        ("Apollo 11 launch", "Apollo 11 launch"),
+        ("Route 66 at night", "Route 66 at night"),
+        ("Final whistle", "Final whistle"),
+        ("interview_final", "Interview"),
+        ("Pexels sunrise", "Pexels sunrise"),
+        ("iPhone unboxing", "iPhone unboxing"),
+        ("Sunset over the harbour 0042", "Sunset over the harbour"),
+        ("IMG_4032 copy", "IMG_4032 copy"),
+        ("VID-20240517-WA0003", "VID-20240517-WA0003"),
+        ("DJI_20240517143211_0042_D", "DJI_20240517143211_0042_D"),
+        ("A001_C002_220101_R1AB", "A001_C002_220101_R1AB"),
         # Nothing but a device's counter or a stock site's author and number: the name stays
         # as the title, and the clip is marked as needing words.
         ("IMG_0915", "IMG_0915"),
@@ -66,10 +78,24 @@ def test_file_names_lose_camera_stock_and_technical_noise(stem, title):
 
 
 def test_storage_folders_are_not_topics():
-    assert folder_tags(["01_Food", "Street food", "B-Roll", "DCIM", "100GOPRO"]) == [
-        "food",
-        "street food",
-    ]
+    folders = ["01_Food", "Street food", "B-Roll", "DCIM", "100GOPRO", "101APPLE", "Camera"]
+    assert folder_tags(folders) == ["food", "street food"]
+
+
+@pytest.mark.parametrize(
+    ("embedded", "kept"),
+    [
+        ("Apple orchard at dawn", True),
+        ("Sony Center Berlin at night", True),
+        ("Premiere of the play", True),
+        ("Lavf62.12.102", False),
+        ("GoPro AVC encoder", False),
+        ("HandBrake 1.7.2", False),
+        ("Core Media Video", False),
+    ],
+)
+def test_embedded_titles_that_are_an_encoders_name_are_ignored(embedded, kept):
+    assert bool(meaningful(embedded)) is kept
 
 
 def test_import_reads_names_folders_and_embedded_fields(footage):
@@ -184,3 +210,44 @@ def test_reimport_opens_no_unchanged_clip_and_rereads_a_changed_one(
     third = import_paths(lib, [footage_dir])
     assert third.updated == [ids["outdoors/DJI_0187.MP4"]] and len(opened) == 1
     assert lib.get(ids["outdoors/DJI_0187.MP4"]).title == "Gorge from above"
+
+
+def test_a_library_imported_before_embedded_fields_were_read_reads_them_now(footage, footage_dir):
+    """Clips stored by the previous version carry no embedded fields at all ("", not "{}"):
+    the next import opens them once, and the drone clip gets its title."""
+    from dataclasses import replace
+
+    lib, ids = footage
+    drone = lib.get(ids["outdoors/DJI_0187.MP4"])
+    lib.put([replace(drone, title="DJI_0187", description="", embedded_fields="")])
+    again = import_paths(lib, [footage_dir])
+    assert again.updated == [drone.id]
+    assert lib.get(drone.id).title == "Waterfall in a canyon, aerial"
+
+
+def test_saving_unchanged_text_is_not_an_edit_and_a_sidecar_wins_over_an_edit(footage, footage_dir):
+    lib, ids = footage
+    cafe = lib.get(ids["city/BROLL_coffee_shop_interior_03.mp4"])
+    lib.update_metadata(cafe.id, title=cafe.title, tags=cafe.tags)  # the dialog, saved as is
+    assert not lib.get(cafe.id).edited
+    assert not sidecar_path(Path(cafe.path)).exists()
+    lib.update_metadata(cafe.id, title="Espresso bar")
+    assert lib.get(cafe.id).edited
+    # Another machine's edit arrives as the sidecar (an S3 pull writes it): it wins.
+    sidecar = sidecar_path(Path(cafe.path))
+    sidecar.write_text(json.dumps({"title": "Latte art", "tags": ["coffee"]}))
+    import_paths(lib, [footage_dir])
+    assert (lib.get(cafe.id).title, lib.get(cafe.id).tags) == ("Latte art", ["coffee"])
+
+
+def test_folder_tags_saved_in_a_sidecar_do_not_describe_a_clip(tmp_path, footage_dir, embedder):
+    """A category-only edit of IMG_0915 writes its sidecar with the folder tag "home" in
+    it; imported afresh, the clip still needs a description."""
+    lib = Library.open(tmp_path / "lib", embedder)
+    import_paths(lib, [footage_dir])
+    lib.update_metadata("IMG_0915", category="family")
+    assert read_sidecar(sidecar_path(footage_dir / "home" / "IMG_0915.MOV"))["tags"] == ["home"]
+    fresh = Library.open(tmp_path / "fresh", embedder)
+    import_paths(fresh, [footage_dir])
+    assert fresh.get("IMG_0915").needs_description
+    assert fresh.get("IMG_0915").category == "family"

@@ -140,3 +140,18 @@ def test_platform_folders(monkeypatch, tmp_path):
     monkeypatch.setenv("LIVEDIRECTOR_HOME", str(tmp_path))
     assert default_recordings_dir() == tmp_path / "recordings"
     assert logs_dir() == tmp_path / "logs"
+
+
+def test_a_session_flag_overrides_the_settings_without_writing_them(tmp_path, settings_session):
+    """`studio --reasoner keyword` runs the session with the keyword reasoner; the settings
+    object the studio keeps (and saves on a layout change) still says llama."""
+    from livedirector_desktop.engine import SessionOptions, build_live_session
+
+    settings = settings_session.model_copy(deep=True)
+    assert settings.reasoner == "llama"
+    options = SessionOptions(
+        reasoner="keyword", library=tmp_path / "lib", camera="none", mic="none"
+    )
+    session, _messages = build_live_session(options, settings)
+    assert session.director.reasoner.name == "keyword"
+    assert settings.reasoner == "llama"

@@ -145,7 +145,9 @@ class S3Sync:
 
         try:
             return fn(*args, **kwargs)
-        except (ClientError, BotoCoreError, Boto3Error) as exc:
+        # A dropped connection can surface as a plain OSError from a transfer thread,
+        # depending on when it drops (boto's retry rewinds the stream): one message either way.
+        except (ClientError, BotoCoreError, Boto3Error, OSError) as exc:
             raise explain(exc, f"{what} (s3://{self.bucket}/{self.prefix})") from exc
 
     def remote_manifest(self) -> dict:

@@ -83,10 +83,13 @@ def describe(video: Path, folders: list[str], read_embedded: EmbeddedReader) -> 
     description = own["description"] if "description" in own else ". ".join(emb_prose)
     tags = own["tags"] if "tags" in own else _unique(emb_keywords + topics)
     category = own.get("category") or (topics[0] if topics else "")
+    # Tags a sidecar holds count unless they are only the folders again (the app writes
+    # every field when it saves an edit, folder tags included).
+    own_tags = {t.lower() for t in own.get("tags", [])} - {t.lower() for t in topics}
     has_words = bool(
         meaningful(own.get("title", ""), stem)
         or own.get("description")
-        or own.get("tags")
+        or own_tags
         or emb_title
         or emb_prose
         or emb_keywords
@@ -99,7 +102,6 @@ def describe(video: Path, folders: list[str], read_embedded: EmbeddedReader) -> 
         tags=tags,
         category=category,
         needs_description=not has_words,
-        embedded_fields=json.dumps(embedded, ensure_ascii=False, sort_keys=True)
-        if embedded
-        else "",
+        # "{}" once read and empty; "" (clips imported before) means never read.
+        embedded_fields=json.dumps(embedded, ensure_ascii=False, sort_keys=True),
     )

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from livedirector_desktop.core.errors import BadInputError
 from livedirector_desktop.core.files import sha256_file
-from livedirector_desktop.library.asset import VIDEO_SUFFIXES, Asset
+from livedirector_desktop.library.asset import VIDEO_SUFFIXES, Asset, sidecar_path
 from livedirector_desktop.library.describe import describe, folders_between
 from livedirector_desktop.library.library import Library
 from livedirector_desktop.library.probe import probe, read_embedded, write_thumbnail
@@ -190,7 +190,8 @@ def _import_one(
     )
     # A file unchanged since it was read keeps its embedded fields: re-importing a folder
     # opens no container (2 ms a clip).
-    embedded = existing.embedded() if same_file and existing else read_embedded(video)
+    known = same_file and existing is not None and existing.embedded_fields != ""
+    embedded = existing.embedded() if known and existing else read_embedded(video)
     described = describe(video, folders, lambda _path: embedded)
     desc = described.text_fields()
     if asset_id in claimed and claimed[asset_id] != video:
@@ -199,8 +200,9 @@ def _import_one(
             "give one of the clips a different id in its sidecar",
         )
     claimed[asset_id] = video
-    if existing and existing.edited:
-        # The creator's words stand until they change them.
+    if existing and existing.edited and not sidecar_path(video).exists():
+        # The creator's words stand until they change them (their sidecar, where the app
+        # writes them, wins when it is there: it may come from another machine's edit).
         desc = {**_text(existing), "embedded_fields": described.embedded_fields}
     if (
         existing

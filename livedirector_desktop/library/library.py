@@ -51,12 +51,13 @@ class Library:
         return cls(root, embedder, store)
 
     def reindex(self, progress: Callable[[int, int], None] | None = None) -> int:
-        """Every clip's vector made anew with this library's embedder (after a switch of
-        embedding model); the old index serves until the new one is whole. Returns the
-        number of clips."""
+        """Every searched clip's vector made anew with this library's embedder (after a switch
+        of embedding model); the old index serves until the new one is whole. Returns the
+        number of clips embedded. Run it with the studio closed: what another process
+        writes meanwhile goes to the old index."""
         if not isinstance(self.store, ChromaStore):
             return 0
-        assets = self.assets()
+        assets = [a for a in self.assets() if not a.needs_description]  # these have no vector
         self.store.rebuild(self.embedder.name, assets, self.asset_vectors, progress)
         self._vectors.clear()
         return len(assets)
@@ -78,9 +79,17 @@ class Library:
         return self.store.get(asset_id)
 
     def put(self, assets: list[Asset]) -> None:
-        """Embed and write assets in one store call, so a batch lands whole or not at all."""
+        """Embed and write assets; each clip lands whole (clips with no words are stored
+        beside the index, with no vector to compute)."""
+        if not assets:
+            return
         texts = [a.embedding_text() for a in assets]
-        self.store.upsert(assets, self.asset_vectors(assets), texts)
+        searched = [a for a in assets if not a.needs_description]
+        vectors = np.zeros((len(assets), self.embedder.dimensions), dtype=np.float32)
+        if searched:
+            rows = [i for i, a in enumerate(assets) if not a.needs_description]
+            vectors[rows] = self.asset_vectors(searched)
+        self.store.upsert(assets, vectors, texts)
         for asset in assets:
             self._vectors.pop(asset.id, None)
 
@@ -114,8 +123,9 @@ class Library:
         category: str | None = None,
         add_tags: list[str] | None = None,
     ) -> list[Asset]:
-        """The same edit to several clips (tags added to each one's own, say), written in one
-        store call: all of them change or, on an error, none."""
+        """The same edit to several clips (tags added to each one's own, say), written
+        together after every id is checked; a clip whose text it leaves as it was is not
+        marked edited. Returns the clips in the store's order."""
         assets = self.store.get_many(list(dict.fromkeys(asset_ids)))
         unknown = sorted(set(asset_ids) - {a.id for a in assets})
         if unknown:
@@ -124,18 +134,23 @@ class Library:
                 "see `livedirector library list`",
             )
         given = dict(title=title, description=description, tags=tags, category=category)
-        updated = []
+        updated, changed = [], []
         for asset in assets:
             changes = {k: v for k, v in given.items() if v is not None}
             if add_tags:
                 own = changes.get("tags", asset.tags)
                 known = {t.lower() for t in own}
                 changes["tags"] = own + [t for t in add_tags if t.lower() not in known]
+            if all(getattr(asset, k) == v for k, v in changes.items()):
+                updated.append(asset)  # saved as it was: not an edit
+                continue
             still = _still_undescribed(asset, changes)
-            updated.append(replace(asset, **changes, edited=True, needs_description=still))
-        self.put(updated)
+            edit = replace(asset, **changes, edited=True, needs_description=still)
+            updated.append(edit)
+            changed.append(edit)
+        self.put(changed)
         # The sidecar beside the clip keeps the edit, so a later re-import agrees with it.
-        for asset in updated:
+        for asset in changed:
             if asset.path and Path(asset.path).exists():
                 try:
                     write_sidecar(asset)
@@ -168,7 +183,9 @@ class Library:
     def similarity(self, cosines):
         """Cosines on the scale the director's thresholds are set in (the embedder's map)."""
         scale, offset = getattr(self.embedder, "score_map", (1.0, 0.0))
-        return cosines * scale + offset if (scale, offset) != (1.0, 0.0) else cosines
+        if (scale, offset) == (1.0, 0.0):
+            return cosines
+        return np.clip(np.asarray(cosines) * scale + offset, -1.0, 1.0)  # shown as 0..1
 
     def search(self, query: str, k: int = 5) -> list[Hit]:
         if not query.strip():

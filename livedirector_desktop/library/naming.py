@@ -16,9 +16,13 @@ _COUNTER_NAMES = [
     r"(img|dsc|dscf|dscn|mvi|mov|vid|pxl|dji|gopr|gp|gx|gh|gs|mah|clip|video|movie)"
     r"[_\- ]?\d{2,}([_\- ]\d+)*",
     r"c\d{4}",  # Sony XDCAM / FX: C0001
-    r"a\d{3}_?c\d{3}(_\w+)?",  # ARRI / RED reel+clip: A001_C002_0101AB
+    r"[a-z]\d{3}_?c\d{3}(_\d{6})?(_[0-9a-z]{4})?",  # ARRI / RED: A001_C002_220101_R1AB
     r"\d{8}[_\- ]\d{6}(\d{3})?",  # 20240517_143211
-    r"(vid|img|pxl)_?\d{8}_\d{6,9}(_\w+)?",  # VID_20240517_143211, PXL_20240517_143211123
+    r"(vid|img|pxl)_?\d{8}_\d{6,9}",  # VID_20240517_143211, PXL_20240517_143211123
+    r"(img|vid|aud|ptt)-\d{8}-wa\d{4}",  # WhatsApp: VID-20240517-WA0003
+    r"dji_\d{14}_\d{4}_[a-z]",  # DJI: DJI_20240517143211_0042_D
+    r"rpreplay_final\d+",  # an iPhone screen recording
+    r"trim\.[0-9a-f-]{8,}",  # a clip iOS trimmed
     r"screen[_\- ]?recording.*",
 ]
 _COUNTER = re.compile(r"^(" + "|".join(_COUNTER_NAMES) + r")$", re.IGNORECASE)
@@ -28,19 +32,22 @@ _COUNTER = re.compile(r"^(" + "|".join(_COUNTER_NAMES) + r")$", re.IGNORECASE)
 _STOCK = re.compile(
     r"^(pexels|pixabay|shutterstock|istock|istockphoto|adobestock|videoblocks|storyblocks"
     r"|envato|artgrid|mixkit|vecteezy|pond5|dreamstime|depositphotos|getty(images)?)"
-    r"([_\- ].*)?$",
+    r"([_\-].*)?$",  # a separator a site writes, not a space: "Pexels sunrise" is words
     re.IGNORECASE,
 )
 # Stock names that do carry words after the site name: "mixkit-rain-on-a-window-1234".
 _STOCK_WITH_WORDS = re.compile(r"^(mixkit|videoblocks|storyblocks|vecteezy)$", re.IGNORECASE)
 
-# Single words that are technical, not content.
-_NOISE_WORDS = {
+# Single words that are technical, not content; a device's prefix takes its number along
+# ("IMG_4032 copy": both go, and "copy", as Finder and Photos add it).
+_DEVICE_PREFIXES = {"img", "dsc", "dscf", "dscn", "mvi", "pxl", "dji", "gopr", "vid", "mah"}
+_NOISE_WORDS = _DEVICE_PREFIXES | {
     "4k", "8k", "5k", "6k", "2k", "uhd", "hd", "fhd", "qhd", "hdr", "sdr", "dci", "broll",
     "prores", "h264", "h265", "hevc", "avc", "x264", "x265", "slog", "slog3", "clog", "vlog",
-    "final", "export", "exported", "proxy", "graded", "ungraded", "untitled", "tmp", "temp",
-    "compressed", "img", "dsc", "dscf", "mvi", "pxl", "dji", "gopr",
+    "proxy", "graded", "ungraded", "untitled", "tmp", "temp", "compressed", "copy", "edited",
 }  # fmt: skip
+# Words an editor appends ("interview_final", "cut_export"); content when they come first.
+_TRAILING_WORDS = {"final", "export", "exported"}
 _NOISE_TOKEN = re.compile(
     r"^("
     r"\d{3,4}p(\d{2})?"  # 1080p, 720p60
@@ -57,13 +64,31 @@ _SPLIT = re.compile(r"[\s_.\-+()\[\]{},;]+")
 # Folder names that say where clips are kept, not what they show.
 _NOISE_FOLDERS = _NOISE_WORDS | {
     "videos", "video", "clips", "clip", "media", "footage", "stock", "b roll", "raw", "dcim",
-    "100gopro", "private", "avchd", "bdmv", "stream", "import", "imports", "downloads",
-    "desktop", "misc", "other", "various", "unsorted", "new folder",
+    "private", "avchd", "bdmv", "stream", "import", "imports", "downloads", "camera",
+    "camera roll", "m4root", "desktop", "misc", "other", "various", "unsorted", "new folder",
 }  # fmt: skip
+_CAMERA_FOLDER = re.compile(r"^\d{3}[a-z_]+$", re.IGNORECASE)  # DCIM's 100GOPRO, 101APPLE
 
 
 def _noise(word: str) -> bool:
     return word.lower() in _NOISE_WORDS or bool(_NOISE_TOKEN.match(word))
+
+
+def _kept(words: list[str], typed: bool) -> list[str]:
+    """The content words. A number a person typed stays ("Apollo 11 launch", "Route 66");
+    a take number with a leading zero, a long id, or a device's counter does not."""
+    kept: list[str] = []
+    after_device = False
+    for i, word in enumerate(words):
+        low = word.lower()
+        number = word.isdigit()
+        if number and (after_device or not typed or word.startswith("0") or len(word) > 4):
+            continue
+        after_device = low in _DEVICE_PREFIXES
+        if (not number and _noise(word)) or (low in _TRAILING_WORDS and i > 0):
+            continue
+        kept.append(word)
+    return kept
 
 
 def _unglued(word: str) -> str:
@@ -85,10 +110,10 @@ def name_words(stem: str) -> str:
             return ""  # the rest is the author's name and the clip's number
         stem = rest
     typed = " " in stem  # a person wrote it; a name without spaces was made by a tool
-    # camelCase comes apart ("coffeePour" -> coffee Pour); technical tokens go (v2, 1080p).
-    stem = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", stem)
-    words = [w for w in _SPLIT.split(stem) if w and not _noise(w)]
-    kept = [w for w in map(_unglued, words) if w and not _noise(w)]
+    # camelCase comes apart ("coffeePour" -> coffee Pour; "iPhone" stays); technical
+    # tokens go (v2, 1080p).
+    stem = re.sub(r"(?<=[a-z]{2})(?=[A-Z])", " ", stem)
+    kept = _kept([_unglued(w) for w in _SPLIT.split(stem) if w], typed)
     if not any(re.search(r"[^\W\d_]", w) for w in kept):
         return ""
     if not typed:  # acronyms (NYC) keep their capitals
@@ -103,9 +128,15 @@ def title_from_name(stem: str) -> str:
     if not words:
         return stem
     if " " in stem and words.split() == [w for w in _SPLIT.split(stem) if w]:
-        typed = stem.replace("_", " ")  # typed by a person and all content: as written
-        return typed[:1].upper() + typed[1:]
-    return words[:1].upper() + words[1:]
+        return _capitalised(stem.replace("_", " "))  # typed by a person, all content
+    return _capitalised(words)
+
+
+def _capitalised(text: str) -> str:
+    """First letter up, unless the word is written like iPhone or eBay."""
+    if len(text) > 1 and text[0].islower() and text[1].isupper():
+        return text
+    return text[:1].upper() + text[1:]
 
 
 def folder_tags(folders: list[str]) -> list[str]:
@@ -114,14 +145,20 @@ def folder_tags(folders: list[str]) -> list[str]:
     tags: list[str] = []
     for folder in folders:
         words = name_words(folder).lower()
-        if words and words not in _NOISE_FOLDERS and words not in tags:
+        if _CAMERA_FOLDER.match(folder) or words in _NOISE_FOLDERS:
+            continue
+        if words and words not in tags:
             tags.append(words)
     return tags
 
 
+# What encoders and cameras write where a title goes: a tool's name with a version, or a
+# brand with a codec word ("GoPro AVC encoder"). "Apple orchard at dawn" is a title.
 _ENCODER = re.compile(
-    r"^(lavf|lavc|handbrake|x264|x265|gopro|dji|apple|adobe|premiere|davinci|final cut|"
-    r"imovie|capcut|obs|ffmpeg|mainconcept|sony|canon|nikon|panasonic)\b",
+    r"^((lavf|lavc)\d|(handbrake|x264|x265|ffmpeg|mainconcept|obs)\b|(adobe premiere|davinci"
+    r" resolve|final cut|imovie|capcut)\b.*\d"
+    r"|(gopro|dji|apple|sony|canon|nikon|panasonic|samsung|google)\b.*\b(avc|hevc|h\.?26[45]"
+    r"|prores|mpeg|encoder|video|camera|codec)\b|core media)",
     re.IGNORECASE,
 )
 

@@ -26,7 +26,7 @@ def probe(path: Path) -> ProbeResult:
     import av
 
     try:
-        container = av.open(str(path))
+        container = av.open(str(path), metadata_errors="replace")
     except (av.error.FFmpegError, OSError, UnicodeDecodeError) as exc:
         raise BadInputError(
             f"{path} is not a readable video: {exc}", "check the file plays, or remove it"
@@ -93,7 +93,7 @@ def read_embedded(path: Path) -> dict[str, str]:
     import av
 
     try:
-        container = av.open(str(path))
+        container = av.open(str(path), metadata_errors="replace")
     except (av.error.FFmpegError, OSError, UnicodeDecodeError):
         return {}
     with container:

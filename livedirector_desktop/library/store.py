@@ -71,9 +71,18 @@ def finish_reindex(client) -> None:
     pending = client.get_collection(REINDEX_COLLECTION, embedding_function=None)
     if not (pending.metadata or {}).get("complete"):
         return
-    if COLLECTION in names:
-        client.delete_collection(COLLECTION)
-    pending.modify(name=COLLECTION)
+    try:
+        if COLLECTION in names:
+            old = client.get_collection(COLLECTION, embedding_function=None)
+            if old.id != pending.id:
+                client.delete_collection(COLLECTION)
+        pending.modify(name=COLLECTION)
+    except Exception as exc:  # another process opening the library finished it first
+        if COLLECTION not in _names(client):
+            raise LiveDirectorError(
+                f"the rebuilt library index could not take the old one's place: {exc}",
+                "run `livedirector library reindex` again",
+            ) from exc
 
 
 SQLITE_NAME = "chroma.sqlite3"

@@ -137,7 +137,7 @@ class LibraryPage(QWidget):
         self.undescribed_button.setToolTip(
             "Clips whose name, folder and metadata say nothing the director can find them by"
         )
-        self.undescribed_button.toggled.connect(lambda _on: self._show_assets(self.assets, None))
+        self.undescribed_button.toggled.connect(self._on_filter)
         top.addWidget(self.search, 1)
         top.addWidget(self.undescribed_button)
         top.addWidget(self.edit_button)
@@ -161,6 +161,13 @@ class LibraryPage(QWidget):
         layout.addWidget(self.status)
         self.import_progress.connect(self._on_import_progress)
         self.refresh()
+
+    def _on_filter(self, _on: bool) -> None:
+        if self.search.text():
+            self.search.blockSignals(True)  # its clearing would refresh once more
+            self.search.clear()
+            self.search.blockSignals(False)
+        self._show_assets(self.assets, None)
 
     def refresh(self) -> None:
         self.background.run(self.library.assets, self._show_assets)
@@ -207,6 +214,9 @@ class LibraryPage(QWidget):
         if not query:
             self.refresh()
             return
+        self.undescribed_button.blockSignals(True)  # search never finds those clips
+        self.undescribed_button.setChecked(False)
+        self.undescribed_button.blockSignals(False)
 
         def done(hits, error) -> None:
             if error:
