@@ -1,0 +1,3 @@
+from livedirector_desktop.cli import main
+
+main()
