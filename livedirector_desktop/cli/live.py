@@ -107,12 +107,10 @@ def live(
     import signal
     import threading
 
-    from livedirector_desktop.core.files import write_atomic
     from livedirector_desktop.engine import (
         SessionOptions,
         build_live_session,
         recover_recordings,
-        session_report,
     )
     from livedirector_desktop.pipeline.headless import run_headless
 
@@ -180,6 +178,14 @@ def live(
             control.stop()
     if result and store is not None and session_id is not None:
         store.finish(session_id, result["duration_ms"], result["sentences"], result["clips_shown"])
+    _report(session, result, stats_json, err)
+
+
+def _report(session, result: dict | None, stats_json: Path | None, err) -> None:
+    """What the session saved and how the tick kept up; the stats file when asked for."""
+    from livedirector_desktop.core.files import write_atomic
+    from livedirector_desktop.engine import session_report
+
     if result:
         print(f"saved {result['path']} ({result['duration_ms'] / 1000:.1f} s)")
         for path in result["sidecars"]:
