@@ -320,27 +320,10 @@ class S3Sync:
         safe name of its own: a file already there (the user's) is never replaced, the clip
         gets the next free name instead and the report says so."""
         report = SyncReport()
-        raw: dict = self.remote_manifest()["assets"]
-        ids = local_ids([str(k) for k in raw])
-        remote: dict[str, dict] = {}
-        for key, entry in raw.items():
-            problem = _entry_problem(entry)
-            if problem:
-                report.failed.append((ids[str(key)], f"{problem}; push it again from its library"))
-            else:
-                remote[ids[str(key)]] = entry
+        remote = self._remote_entries(report)
         base = self._load_base()
         local = {a.id: a for a in self.library.assets()}
-        into = Path(into)
-        try:
-            into.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise LiveDirectorError(
-                f"cannot make the folder {into}: {exc.strerror or exc}",
-                "give --into a folder you can write to",
-            ) from exc
-        if not into.is_dir():
-            raise LiveDirectorError(f"{into} is a file, not a folder", "give --into a folder")
+        into = _writable_folder(Path(into))
         fetched: list[Path] = []
         planned: set[str] = set()  # file names given out in this pull
         for n, (asset_id, entry) in enumerate(sorted(remote.items())):
@@ -419,6 +402,19 @@ class S3Sync:
         self._save_base(base)
         return report
 
+    def _remote_entries(self, report: SyncReport) -> dict[str, dict]:
+        """The manifest's clips by local id; a broken entry is reported, not pulled."""
+        raw: dict = self.remote_manifest()["assets"]
+        ids = local_ids([str(k) for k in raw])
+        remote: dict[str, dict] = {}
+        for key, entry in raw.items():
+            problem = _entry_problem(entry)
+            if problem:
+                report.failed.append((ids[str(key)], f"{problem}; push it again from its library"))
+            else:
+                remote[ids[str(key)]] = entry
+        return remote
+
     @staticmethod
     def _free_target(into: Path, asset_id: str, clip_key: str, planned: set[str]) -> Path:
         """`into/<id><ext>`, or `<id>-2<ext>`, ... : a name whose clip and sidecar are free."""
@@ -453,6 +449,19 @@ class S3Sync:
             os.replace(tmp, target)
         finally:
             tmp.unlink(missing_ok=True)
+
+
+def _writable_folder(into: Path) -> Path:
+    try:
+        into.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise LiveDirectorError(
+            f"cannot make the folder {into}: {exc.strerror or exc}",
+            "give --into a folder you can write to",
+        ) from exc
+    if not into.is_dir():
+        raise LiveDirectorError(f"{into} is a file, not a folder", "give --into a folder")
+    return into
 
 
 def _suffix(clip_key: str) -> str:
