@@ -180,7 +180,7 @@ class Library:
         for asset_id in asset_ids:
             self.thumbnail_path(asset_id).unlink(missing_ok=True)
 
-    def similarity(self, cosines):
+    def similarity(self, cosines: np.ndarray | float) -> np.ndarray | float:
         """Cosines on the scale the director's thresholds are set in (the embedder's map)."""
         scale, offset = getattr(self.embedder, "score_map", (1.0, 0.0))
         if (scale, offset) == (1.0, 0.0):

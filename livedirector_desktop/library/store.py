@@ -151,6 +151,13 @@ class EmptyStore:
         return np.zeros((0, 0), dtype=np.float32)
 
 
+def _leave(collection, ids: list[str]) -> None:
+    """Drop ids from a collection they may have moved out of; an empty one (a first
+    import, a library with no undescribed clips) costs no call per batch."""
+    if collection.count():
+        collection.delete(ids=ids)
+
+
 def _assets(res) -> list[Asset]:
     return [
         Asset.from_metadata(i, m or {}) for i, m in zip(res["ids"], res["metadatas"], strict=True)
@@ -271,7 +278,7 @@ class ChromaStore:
                 metadatas=[a.to_metadata() for a, _, _ in words],
                 documents=[t for _, _, t in words],
             )
-            self.side.delete(ids=[a.id for a, _, _ in words])
+            _leave(self.side, [a.id for a, _, _ in words])
         if none:
             self.side.upsert(
                 ids=[a.id for a, _, _ in none],
@@ -279,7 +286,7 @@ class ChromaStore:
                 metadatas=[a.to_metadata() for a, _, _ in none],
                 documents=[t for _, _, t in none],
             )
-            self.collection.delete(ids=[a.id for a, _, _ in none])
+            _leave(self.collection, [a.id for a, _, _ in none])
 
     def delete(self, ids: Sequence[str]) -> None:
         if ids:
