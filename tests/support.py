@@ -460,3 +460,74 @@ def make_footage_folder(dest: Path, spec: dict | None = None, seconds: float = 1
                 embedded=clip.get("embedded"),
             )  # fmt: skip
     return dest
+
+
+# ---------------------------------------------------------------- real speech
+
+LIBRIVOX = Path("/usr/share/pocketsphinx/test/data/librivox")
+
+
+def librivox_talk(gap_s: float = 1.0) -> tuple[np.ndarray, str]:
+    """Real read speech (five LibriVox clips of "Sense and Sensibility", Debian's
+    pocketsphinx-testdata) as one 16 kHz int16 talk, `gap_s` of silence after each clip,
+    and its transcript."""
+    import re
+    import wave
+
+    listing = LIBRIVOX / "transcription"
+    if not listing.is_file():
+        raise FileNotFoundError(
+            f"{listing} is missing: apt-get install pocketsphinx-testdata "
+            "(scripts/system-deps.sh --test installs it)"
+        )
+    references = {}
+    for line in listing.read_text().splitlines():
+        m = re.match(r"<s> (.*) </s> \((.*)\)", line)
+        if m:
+            references[m.group(2)] = m.group(1)
+    parts, texts = [], []
+    for name in sorted(references):
+        with wave.open(str(LIBRIVOX / f"{name}.wav")) as w:
+            assert w.getframerate() == 16000 and w.getnchannels() == 1
+            parts.append(np.frombuffer(w.readframes(w.getnframes()), np.int16))
+        parts.append(np.zeros(int(gap_s * 16000), np.int16))
+        texts.append(references[name])
+    return np.concatenate(parts), " ".join(texts)
+
+
+def pink_noise(n: int, seed: int = 0) -> np.ndarray:
+    """Unit-RMS pink (1/f) noise: the spectrum of a room's fans and air handling."""
+    spectrum = np.fft.rfft(np.random.default_rng(seed).standard_normal(n))
+    spectrum /= np.sqrt(np.maximum(np.arange(len(spectrum)), 1))
+    noise = np.fft.irfft(spectrum, n)
+    return noise / np.std(noise)
+
+
+def with_noise(pcm16: np.ndarray, snr_db: float, seed: int = 0) -> np.ndarray:
+    """`pcm16` with pink noise `snr_db` below its speech (the level of its voiced samples)."""
+    speech = pcm16.astype(np.float64)
+    level = np.sqrt(np.mean(speech[np.abs(speech) > 300] ** 2))
+    noisy = speech + pink_noise(len(speech), seed) * level / 10 ** (snr_db / 20)
+    return np.clip(noisy, -32768, 32767).astype(np.int16)
+
+
+def normalise_words(text: str) -> list[str]:
+    import re
+
+    return re.sub(r"[^\w\s']", " ", text.lower()).replace("'", "").split()
+
+
+def edit_distance(ref: list, hyp: list) -> int:
+    row = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        prev, row[0] = row[0], i
+        for j, h in enumerate(hyp, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
+    return row[-1]
+
+
+def word_error_rate(reference: str, hypothesis: str) -> float:
+    """Word error rate after lower-casing and dropping punctuation ("ill-disposed" is
+    "ill disposed"); numbers are not normalised."""
+    ref, hyp = normalise_words(reference), normalise_words(hypothesis)
+    return edit_distance(ref, hyp) / max(len(ref), 1)

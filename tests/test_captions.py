@@ -53,7 +53,8 @@ def test_without_word_times_the_time_is_shared_and_unspaced_text_is_broken():
 
 
 def test_vtt_escapes_and_both_formats_read_back():
-    cues = [Cue("Fish & chips <b>bold</b> {not a tag}", 500, 2000), Cue(LONG, 2500, 12000)]
+    # (1.5 s apart: a cue that does not end a sentence is joined with one that follows soon)
+    cues = [Cue("Fish & chips <b>bold</b> {not a tag}", 500, 2000), Cue(LONG, 3500, 12000)]
     vtt = to_vtt(cues)
     assert vtt.startswith("WEBVTT")
     assert "Fish &amp; chips &lt;b&gt;bold&lt;/b&gt; {not a tag}" in vtt

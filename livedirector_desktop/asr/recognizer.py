@@ -116,6 +116,11 @@ class RecognizerWorker:
                 return
             samples, rate = item
             self.processed_blocks += 1
+            # Audio still queued behind this block: a recognizer that can, skips optional work
+            # (Whisper's partials) while it catches up, so finals are not delayed by them.
+            set_backlog = getattr(self.recognizer, "set_backlog_ms", None)
+            if set_backlog is not None:
+                set_backlog(self._queue.qsize() * len(samples) * 1000 / max(rate, 1))
             pcm = self.resampler.push(samples, rate)
             if len(pcm):
                 self._emit(self.recognizer.accept(pcm))

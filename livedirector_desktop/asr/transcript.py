@@ -105,6 +105,41 @@ def parse_json(data: object, source: str = "transcript") -> list[Cue]:
     )
 
 
+# Words that end in a full stop without ending the sentence ("Mr. Dashwood").
+_ABBREVIATIONS = {
+    "mr.",
+    "mrs.",
+    "ms.",
+    "dr.",
+    "st.",
+    "jr.",
+    "sr.",
+    "prof.",
+    "vs.",
+    "etc.",
+    "e.g.",
+    "i.e.",
+    "mt.",
+    "no.",
+    "fig.",
+    "approx.",
+    "inc.",
+    "ltd.",
+    "co.",
+    "u.s.",
+    "u.k.",
+}
+
+
+def ends_sentence(word: str) -> bool:
+    """After this word a new sentence begins: . ! ? (not "Mr." or an initial "J.")."""
+    word = word.rstrip("\"'”)")
+    if not word.endswith((".", "!", "?", "…", "。", "！", "？")):
+        return False
+    lowered = word.lower()
+    return lowered not in _ABBREVIATIONS and not (len(word) == 2 and word[0].isupper())
+
+
 def group_words(words: list[Word], pause_ms: float = 700, max_words: int = 16) -> list[Cue]:
     """Sentences from timed words: split after . ! ?, at a pause, or when a line gets long."""
     cues: list[Cue] = []
@@ -114,7 +149,7 @@ def group_words(words: list[Word], pause_ms: float = 700, max_words: int = 16) -
         nxt = words[i + 1] if i + 1 < len(words) else None
         if (
             nxt is None
-            or word[0].rstrip().endswith((".", "!", "?"))
+            or ends_sentence(word[0].rstrip())
             or nxt[1] - word[2] >= pause_ms
             or len(current) >= max_words
         ):

@@ -775,7 +775,12 @@ class LiveSession:
                 camera.close()
         offset_ms = self._recording_offset_ms(rec)
         cues = [
-            Cue(e.text, e.start_ms + offset_ms, e.end_ms + offset_ms, ())
+            Cue(
+                e.text,
+                e.start_ms + offset_ms,
+                e.end_ms + offset_ms,
+                tuple((w, s + offset_ms, t + offset_ms) for w, s, t in e.words),
+            )
             for e in self.finals[self._rec_finals_from :]
         ]
         # The program first: it is what the creator asked for; the camera copy is a bonus.

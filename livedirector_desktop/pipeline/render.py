@@ -123,7 +123,8 @@ def listen(
     cues: list[Cue] = []
     for event in finals:
         if event.words:
-            cues.extend(group_words(list(event.words), pause_ms=500))
+            # Sentences for the director; captions.py cuts long ones for the screen.
+            cues.extend(group_words(list(event.words), pause_ms=500, max_words=40))
         elif event.text:
             cues.append(Cue(event.text, event.start_ms, event.end_ms))
     return cues
