@@ -191,3 +191,10 @@ def test_two_lines_are_balanced():
         "respectable than he was.",
     ]
     assert wrap("Short.") == ["Short."]
+
+
+def test_unpunctuated_finals_stay_apart():
+    """Vosk writes no punctuation: its finals are the only sentence boundaries there are."""
+    cues = caption_cues([Cue(f"sentence number {i}", i * 1000, i * 1000 + 800) for i in range(4)])
+    assert [c.text for c in cues] == [f"sentence number {i}" for i in range(4)]
+    assert all(c.end_ms - c.start_ms >= MIN_CUE_MS for c in cues)

@@ -26,6 +26,7 @@ MIN_CUE_MS = 5000 / 6  # shorter cues cannot be read
 CUE_GAP_MS = 83.0  # two frames at 24 fps between one cue and the next
 JOIN_GAP_MS = 1200.0  # a final that stops mid-sentence is continued within this
 _SENTENCE_END = (".", "!", "?", "…", "。", "！", "？", '."', '?"', '!"')
+_MAX_JOINED_CHARS = 4 * MAX_CHARS * MAX_LINES  # a run-on is cut anyway, sentence or not
 _CLAUSE_END = (",", ";", ":", "—", "，", "、", "；")
 
 
@@ -84,19 +85,30 @@ def caption_cues(
 
 
 def join_fragments(cues: list[Cue], gap_ms: float = JOIN_GAP_MS) -> list[Cue]:
-    """A cue that does not end a sentence, joined with the next one that soon follows."""
+    """A cue that does not end a sentence, joined with the next one that soon follows.
+
+    Only where the recognizer punctuates (some cue ends a sentence): Vosk writes no
+    punctuation, and there a pause is the only sentence boundary there is."""
+    ordered = sorted(cues, key=lambda c: c.start_ms)
+    if not any(_ends_sentence(c) for c in ordered):
+        return ordered
     out: list[Cue] = []
-    for cue in sorted(cues, key=lambda c: c.start_ms):
+    for cue in ordered:
         last = out[-1] if out else None
         if (
             last is not None
-            and not last.text.rstrip().endswith(_SENTENCE_END)
+            and not _ends_sentence(last)
             and cue.start_ms - last.end_ms <= gap_ms
+            and len(last.text) + len(cue.text) <= _MAX_JOINED_CHARS
         ):
             out[-1] = _joined(last, cue)
         else:
             out.append(cue)
     return out
+
+
+def _ends_sentence(cue: Cue) -> bool:
+    return cue.text.rstrip().endswith(_SENTENCE_END)
 
 
 def _joined(a: Cue, b: Cue) -> Cue:
