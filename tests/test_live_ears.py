@@ -76,7 +76,7 @@ def test_a_fan_or_a_hum_opens_no_utterance(whisper_path):
 def test_live_hears_real_speech_as_well_as_offline(whisper_path, real_talk, snr_db):
     """Target: live WER <= 1.25 x offline WER of the same model on the same audio. On these
     71 words one word is 0.014: the test allows two words over that (the bench reports the
-    ratio). Before Silero VAD and the 10 s window, live was 0.20 / 0.23 against 0.06."""
+    ratio). Before Silero VAD and the 15 s window, live was 0.20 / 0.23 against 0.06."""
     pcm, reference = real_talk
     if snr_db is not None:
         pcm = with_noise(pcm, snr_db)

@@ -44,7 +44,7 @@ class StreamOptions:
     speech_threshold: float = 0.5  # Silero probability that opens an utterance...
     silence_threshold: float = 0.35  # ...and below which a frame is silence
     end_silence_ms: float = 300.0  # silence this long ends an utterance
-    early_decode_ms: float = 64.0  # silence this long starts decoding the final
+    early_decode_ms: float = 100.0  # silence this long starts decoding the final
     # Encoder window of a final (Whisper's is 30 s). Real speech in pink noise at 15 dB SNR
     # (3 noises, 213 words): WER 0.113 at 10 s, 0.066 at 15 s, 0.047 at 30 s, 0.051 offline;
     # the encoder takes 0.24, 0.34 and 1.2 s on two cores.
@@ -54,12 +54,14 @@ class StreamOptions:
     partial_window_s: float = 0.0  # of a partial: the utterance and `partial_pad_s`...
     partial_pad_s: float = 2.0  # ...of silence after it, at least `partial_window_s`
     prompt_chars: int = 200  # this much of what was said before is the final's prompt
-    partial_every_ms: float = 700.0  # at most one partial decode per this much new audio
+    partial_every_ms: float = 500.0  # at most one partial decode per this much new audio
     # ...and partials take at most this share of the audio's duration, measured on the last
     # decodes: on a busy machine partials thin out before they delay finals or the video.
-    partial_duty: float = 0.3
+    # (0.5 s, 0.5 and 0.4 s below against 0.7 s, 0.3 and 0.6 s: partials every 0.85 s
+    # instead of 1.1-1.5 s, live B-roll with Whisper shown for 33/50 sentences, was 29.)
+    partial_duty: float = 0.5
     partial_max_interval_ms: float = 2000.0  # but a sentence of 2 s or more gets a partial
-    min_partial_audio_ms: float = 600.0  # no partial for the first words of an utterance
+    min_partial_audio_ms: float = 400.0  # no partial for the first words of an utterance
     max_utterance_ms: float = 20_000.0  # longer speech is cut (and finalised) here
     min_utterance_ms: float = 250.0  # shorter voiced blips (a cough, a click) are dropped
     pre_roll_ms: float = 200.0  # audio kept from before speech was detected
