@@ -199,3 +199,29 @@ def test_live_cli_streams_records_and_serves_the_control_api(short_talk, sample_
     if not Path("/dev/video0").exists():
         assert bad.returncode == 2 and "error: no virtual camera" in bad.stderr, bad.stderr
         assert "v4l2loopback" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_live_goes_on_when_the_control_port_is_taken(short_talk, sample_library, tmp_path):
+    """The control API is an extra: a port another program holds is a message, and the
+    session records as asked (`live` failed to start; the studio went on)."""
+    import socket
+    import subprocess as sp
+
+    from tests.support import session_cmd, stream_info
+
+    talk, transcript, segments = short_talk
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        run = sp.run(
+            session_cmd(
+                "live", talk, transcript, sample_library.root, "--reasoner", "keyword",
+                "--resolution", "480p", "--record", str(tmp_path / "rec.mp4"),
+                "--control-port", str(port),
+            ),
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "No control API" in run.stderr and str(port) in run.stderr
+    assert stream_info(tmp_path / "rec.mp4")["video_s"] >= segments[-1]["end"] - 1.0

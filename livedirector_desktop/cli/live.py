@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -104,25 +103,14 @@ def live(
     Runs until Ctrl-C, --quit-after, or the end of the files given as camera and
     microphone; the recording is saved with its sidecars either way.
     """
-    import signal
     import threading
 
-    from livedirector_desktop.engine import (
-        SessionOptions,
-        build_live_session,
-        recover_recordings,
-    )
-    from livedirector_desktop.pipeline.headless import run_headless
+    from livedirector_desktop.core.errors import BadInputError
+    from livedirector_desktop.runner import RunOptions, SessionRunner, on_stop_signals
 
-    record = _record_path(record)
-    stream = _stream_url(stream)
-    settings = user_settings()
     err = console(stderr=True)
-    # Recordings a crash cut off are finished before anything new is recorded.
-    for line in recover_recordings(settings, [record.parent] if record else []):
-        err.print(safe(line))
-    session, messages = build_live_session(
-        SessionOptions(
+    runner = SessionRunner(
+        RunOptions(
             camera=camera,
             mic=mic,
             transcript=transcript,
@@ -134,58 +122,51 @@ def live(
             reasoner=reasoner,
             asr=asr,
             captions=captions,
+            record=_record_path(record),
+            stream=_stream_url(stream),
+            virtual_camera=virtual_camera,
+            control_port=control_port,
+            control_token=control_token,
+            stats_json=stats_json,
         ),
-        settings,
+        user_settings(),
+        store=sessions_store(create=True) if record else None,
     )
-    for message in messages:
-        err.print(f"[yellow]{message}[/]")
+    for line in runner.recover():
+        err.print(safe(line))
+    session = runner.build()
     if session.camera is None and session.mic is None:
-        from livedirector_desktop.core.errors import BadInputError
-
         raise BadInputError(
             "no camera and no microphone could be opened",
             "name a device or a file with --camera and --mic",
         )
+    control = runner.serve_control()
+    for message in runner.messages:
+        err.print(f"[yellow]{safe(message)}[/]")
+    if control is not None:
+        err.print(f"control API: {control.url}\nremote page: {control.page_url}")
     stop = threading.Event()
 
-    def on_sigint(_signum, _frame) -> None:
-        if stop.is_set():
+    def on_signal(count: int) -> None:
+        if count > 1:
             err.print("saving the recording, one moment…")
         stop.set()
 
-    signal.signal(signal.SIGINT, on_sigint)
-    signal.signal(signal.SIGTERM, on_sigint)
+    restore = on_stop_signals(on_signal)
     cfg = session.config
     err.print(
         f"live: {cfg.width}x{cfg.height}@{cfg.fps:g} {cfg.layout}"
         f"{f', recording to {record}' if record else ''}; Ctrl-C stops"
     )
-    store = sessions_store(create=True) if record else None
-    session_id = store.begin(record, session.config.layout) if store else None
-    control = _start_control(session, settings, control_port, control_token, err)
     try:
-        if virtual_camera:
-            device = session.start_virtual_camera(settings.studio.virtual_camera_device or None)
-            err.print(f"virtual camera: {device}")
-        result = run_headless(
-            session, record, quit_after, stop, say=err.print, session_id=session_id, stream=stream
-        )
-    except BaseException:
-        session.stop_virtual_camera()
-        raise
+        result = runner.run(stop, quit_after, say=err.print)
     finally:
-        if control is not None:
-            control.stop()
-    if result and store is not None and session_id is not None:
-        store.finish(session_id, result["duration_ms"], result["sentences"], result["clips_shown"])
-    _report(session, result, stats_json, err)
+        restore()
+    _report(session, result, err)
 
 
-def _report(session, result: dict | None, stats_json: Path | None, err) -> None:
-    """What the session saved and how the tick kept up; the stats file when asked for."""
-    from livedirector_desktop.core.files import write_atomic
-    from livedirector_desktop.engine import session_report
-
+def _report(session, result: dict, err) -> None:
+    """What the session saved and how the tick kept up."""
     if result:
         print(f"saved {result['path']} ({result['duration_ms'] / 1000:.1f} s)")
         for path in result["sidecars"]:
@@ -195,21 +176,6 @@ def _report(session, result: dict | None, stats_json: Path | None, err) -> None:
         f"ticks {summary['ticks']}, late {summary['late_share'] * 100:.1f}%, "
         f"dropped video {summary['video_dropped']} audio {summary['audio_dropped']}"
     )
-    if stats_json:
-        write_atomic(stats_json, json.dumps(session_report(session, result), indent=2))
-
-
-def _start_control(session, settings, port: int | None, token: str | None, err):
-    """The control API when a port is given (option, else settings); None when off."""
-    port = settings.studio.control_port if port is None else port
-    if not port:
-        return None
-    from livedirector_desktop.control.server import ControlServer
-
-    server = ControlServer(session, port, token or settings.studio.control_token or None)
-    server.start()
-    err.print(f"control API: {server.url}\nremote page: {server.page_url}")
-    return server
 
 
 @app.command()

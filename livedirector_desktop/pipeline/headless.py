@@ -35,6 +35,42 @@ def describe(event: Any, t0_ms: Callable[[], float]) -> str | None:
     return None
 
 
+def narrate(session: LiveSession, say: Callable[[str], None]) -> Callable[[], None]:
+    """Say a line for each decision, cut, recording and stream change; returns the undo."""
+    undo = [
+        session.hub.subscribe(kind, lambda e: (line := describe(e, session.now_ms)) and say(line))
+        for kind in (Decision, ShotChanged, RecordingChanged, StreamChanged)
+    ]
+
+    def unsubscribe() -> None:
+        for u in undo:
+            u()
+
+    return unsubscribe
+
+
+def wait_for_end(
+    session: LiveSession,
+    quit_after_s: float | None,
+    stop: threading.Event,
+    finish_outputs: Callable[[], None],
+) -> None:
+    """Return when a stop is asked, the time is up, or every source is a file that has
+    played out: then `finish_outputs()` (the recording and stream end with the files) and
+    SETTLE_S later, for the last sentence's decision, return."""
+    started = time.monotonic()
+    ended_at = None
+    while not stop.wait(0.1):
+        if quit_after_s is not None and time.monotonic() - started >= quit_after_s:
+            return
+        if session.sources_ended:
+            if ended_at is None:
+                finish_outputs()
+                ended_at = time.monotonic()
+            if time.monotonic() - ended_at >= SETTLE_S:
+                return
+
+
 def run_headless(
     session: LiveSession,
     record: Path | None = None,
@@ -46,41 +82,30 @@ def run_headless(
 ) -> dict[str, Any]:
     """Start, run until told or done, stop cleanly; returns the recording's result ({}).
 
-    With `stream`, the program also goes to that RTMP/SRT URL (reconnecting if it drops).
+    A bare session (tests, benchmarks); `livedirector live` runs one through
+    `runner.SessionRunner`, which adds recovery, session rows and the control API. With
+    `stream`, the program also goes to that RTMP/SRT URL (reconnecting if it drops).
     """
     stop = stop or threading.Event()
-    unsubscribe = []
-    if say is not None:
-        for kind in (Decision, ShotChanged, RecordingChanged, StreamChanged):
-            unsubscribe.append(
-                session.hub.subscribe(
-                    kind, lambda e: (line := describe(e, session.now_ms)) and say(line)
-                )
-            )
+    unsubscribe = narrate(session, say) if say is not None else (lambda: None)
     session.start()
     result: dict[str, Any] = {}
+
+    def finish_outputs() -> None:
+        nonlocal result
+        if session.recording:
+            result = session.stop_recording()
+        if session.streaming:
+            session.stop_stream()
+
     try:
         if record is not None:
             session.start_recording(record, session_id)
         if stream:
             session.start_stream(stream)
-        started = time.monotonic()
-        ended_at = None
-        while not stop.wait(0.1):
-            if quit_after_s is not None and time.monotonic() - started >= quit_after_s:
-                break
-            if session.sources_ended:
-                if session.recording:
-                    result = session.stop_recording()  # the recording ends with the files
-                if session.streaming:
-                    session.stop_stream()  # and so does the stream
-                ended_at = ended_at or time.monotonic()
-                if time.monotonic() - ended_at >= SETTLE_S:
-                    break
+        wait_for_end(session, quit_after_s, stop, finish_outputs)
     finally:
-        if session.recording:
-            result = session.stop_recording()
+        finish_outputs()
         session.stop()
-        for undo in unsubscribe:
-            undo()
+        unsubscribe()
     return result

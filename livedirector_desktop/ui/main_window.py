@@ -7,7 +7,6 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QSize, Qt, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
@@ -40,8 +39,7 @@ from livedirector_desktop.core.events import (
 )
 from livedirector_desktop.core.files import partial_name
 from livedirector_desktop.core.types import Decision, TranscriptEvent
-from livedirector_desktop.pipeline.live import LiveSession
-from livedirector_desktop.sessions.store import SessionStore
+from livedirector_desktop.runner import SessionRunner
 from livedirector_desktop.ui.background import Background
 from livedirector_desktop.ui.bridge import EngineBridge
 from livedirector_desktop.ui.gl_view import ProgramView
@@ -52,40 +50,29 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class StudioOptions:
-    record_path: Path | None = None  # start recording at once (unattended runs)
     quit_after_s: float | None = None
     screenshot: Path | None = None
     output_dir: Path | None = None
     messages: list[str] = field(default_factory=list)  # e.g. "no camera found"
     notices: list[str] = field(default_factory=list)  # e.g. "recovered session-….mp4"
     persist_settings: bool = True
-    control: Any = None  # the running control API (its URLs are shown), if on
 
 
 class StudioWindow(QMainWindow):
-    def __init__(
-        self,
-        session: LiveSession,
-        settings: Settings,
-        sessions: SessionStore,
-        options: StudioOptions,
-    ) -> None:
+    def __init__(self, runner: SessionRunner, options: StudioOptions) -> None:
+        """The window over a runner's session (built, not yet started by the runner)."""
         super().__init__()
-        self.session, self.settings, self.sessions, self.options = (
-            session,
-            settings,
-            sessions,
-            options,
-        )
+        self.runner, self.options = runner, options
+        self.session = runner.require_session()
+        self.settings: Settings = runner.settings
+        self.sessions = runner.store
         self.background = Background(self)
-        self.bridge = EngineBridge(session.hub, self)
+        self.bridge = EngineBridge(self.session.hub, self)
         self.finals: list[str] = []
         self.partial = ""
         self.candidates: list = []
         self.icons: dict = {}
-        self.session_id: int | None = None
         self.preview_skipped = 0
-        self.last_result: dict = {}
         self._last_ticks, self._last_stats_t = 0, time.monotonic()
         self.setWindowTitle("LiveDirector Studio")
         self.resize(1280, 800)
@@ -231,7 +218,7 @@ class StudioWindow(QMainWindow):
         self.refresh_sessions()
         self.stats_label = QLabel()
         self.statusBar().addPermanentWidget(self.stats_label)
-        control = self.options.control
+        control = self.runner.control
         self.control_label = QLabel()
         if control is not None:
             # The token is the key to the studio: shown here, selectable, never logged.
@@ -417,35 +404,38 @@ class StudioWindow(QMainWindow):
         if self.session.recording:
             self.stop_record()
         else:
-            path = self.options.record_path or self.output_dir() / time.strftime(
+            path = self.runner.options.record or self.output_dir() / time.strftime(
                 "session-%Y%m%d-%H%M%S.mp4"
             )
             self.start_record(path)
 
+    def start_session(self) -> None:
+        """Start the engine, then what the run asks for at once, through the controls."""
+        self.session.start()
+        run = self.runner.options
+        if run.record:
+            self.start_record(run.record)
+        if run.stream:
+            self.start_stream(run.stream)
+        if run.virtual_camera:
+            self.vcam_button.setChecked(True)
+
     def start_record(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.session_id = self.sessions.begin(path, self.session.config.layout)
-        self.session.start_recording(path, self.session_id)
+        self.runner.start_recording(path)
         self.statusBar().showMessage(f"Recording to {path}")
 
     def stop_record(self, then=None) -> None:
-        session_id = self.session_id
-
         def done(result, error) -> None:
             if error:
                 QMessageBox.warning(self, "Recording could not be finished", str(error))
-            elif result and session_id is not None:
-                self.sessions.finish(
-                    session_id, result["duration_ms"], result["sentences"], result["clips_shown"]
-                )
-                self.last_result = result
+            elif result:
                 self.statusBar().showMessage(f"Saved {result['path']} with captions and timeline")
             self.refresh_sessions()
             if then:
                 then()
 
         # Flushing the encoder takes a moment: not on the GUI thread.
-        self.background.run(self.session.stop_recording, done)
+        self.background.run(self.runner.stop_recording, done)
 
     # ---------------------------------------------------------------- going live
 
@@ -626,16 +616,14 @@ class StudioWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self.stats_timer.stop()
-        if self.session.recording:
-            result = self.session.stop_recording()
-            if result and self.session_id is not None:
-                self.sessions.finish(
-                    self.session_id,
-                    result["duration_ms"],
-                    result["sentences"],
-                    result["clips_shown"],
-                )
-        self.session.stop()
+        # The recording saved and its row finished, the control API closed, the stats written.
+        self.runner.stop(
+            report_extra={
+                "preview_paints": self.preview.paints,
+                "preview_camera_uploads": self.preview.camera_uploads,
+                "studio": self.settings.studio.model_dump(),
+            }
+        )
         self.bridge.close()
         self.preview.release_gl()
         self.background.shutdown()

@@ -116,6 +116,37 @@ def test_killing_the_studio_mid_recording_leaves_a_playable_file(
     assert out.with_suffix(".srt").exists() and out.with_suffix(".json").exists()
 
 
+def test_a_polite_kill_saves_the_take_like_closing_the_window(short_talk, sample_library, tmp_path):
+    """SIGTERM (a logout, `kill`) or Ctrl-C in the terminal: the studio finishes the
+    recording, its sidecars and its session row, and exits 0 (it died mid-take before)."""
+    talk, transcript, _ = short_talk
+    out = tmp_path / "take.mp4"
+    proc = subprocess.Popen(
+        studio_cmd(talk, transcript, sample_library, "--record", str(out), "--quit-after", "60"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not out.with_name(".take.partial.mp4").exists():
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+        time.sleep(0.1)
+    time.sleep(4)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert stream_info(out)["video_s"] >= 3.5 and not out.with_name(".take.partial.mp4").exists()
+    assert out.with_suffix(".srt").exists() and out.with_suffix(".otio").exists()
+    listing = subprocess.run(
+        [sys.executable, "-m", "livedirector_desktop", "sessions", "list", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    rows = json.loads(listing.stdout)["sessions"]
+    assert [(r["path"], r["finished"], r["recovered"]) for r in rows] == [(str(out), True, False)]
+
+
 def test_studio_opens_without_camera_or_microphone(tmp_path, sample_library):
     out = tmp_path / "shot.png"
     run = subprocess.run(
@@ -149,17 +180,14 @@ def test_studio_opens_without_camera_or_microphone(tmp_path, sample_library):
 @pytest.fixture()
 def studio(qtbot, short_talk, sample_library, tmp_path):
     from livedirector_desktop.config import Settings
+    from livedirector_desktop.runner import SessionRunner
     from livedirector_desktop.sessions.store import SessionStore
     from livedirector_desktop.ui.main_window import StudioOptions, StudioWindow
 
     talk, transcript, _ = short_talk
     session = file_session(sample_library, talk, transcript)
-    window = StudioWindow(
-        session,
-        Settings(),
-        SessionStore(tmp_path / "s.sqlite"),
-        StudioOptions(persist_settings=False),
-    )
+    runner = SessionRunner.for_session(session, Settings(), SessionStore(tmp_path / "s.sqlite"))
+    window = StudioWindow(runner, StudioOptions(persist_settings=False))
     qtbot.addWidget(window)
     window.show()
     window.activateWindow()

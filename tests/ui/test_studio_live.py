@@ -16,6 +16,7 @@ from tests.test_going_live import free_port, media, rtmp_listener
 def live_studio(qtbot, short_talk, sample_library, tmp_path):
     from livedirector_desktop.config import Settings
     from livedirector_desktop.control.server import ControlServer
+    from livedirector_desktop.runner import SessionRunner
     from livedirector_desktop.sessions.store import SessionStore
     from livedirector_desktop.ui.main_window import StudioOptions, StudioWindow
 
@@ -26,12 +27,9 @@ def live_studio(qtbot, short_talk, sample_library, tmp_path):
     settings = Settings()
     port = free_port()
     settings.studio.stream_url = f"rtmp://127.0.0.1:{port}/live/key"
-    window = StudioWindow(
-        session,
-        settings,
-        SessionStore(tmp_path / "s.sqlite"),
-        StudioOptions(persist_settings=False, control=control),
-    )
+    runner = SessionRunner.for_session(session, settings, SessionStore(tmp_path / "s.sqlite"))
+    runner.control = control
+    window = StudioWindow(runner, StudioOptions(persist_settings=False))
     qtbot.addWidget(window)
     window.show()
     session.start()
