@@ -216,3 +216,52 @@ def test_a_torn_journal_line_is_skipped(tmp_path, torn):
     state = read_journal(journal_path(final))
     assert state.bad_lines == 1 and [c.text for c in state.cues] == ["hello there"]
     assert state.segments[0].asset_id == "rocket" and state.segments[0].end_ms == float("inf")
+
+
+def test_kill_9_of_live_loses_at_most_the_last_fragment_of_program_and_camera(
+    sample_library, tmp_path
+):
+    """`live` recording (the program and the clean camera beside it) killed with kill -9;
+    recovery right after finishes both files, each missing at most 1.5 s of what was
+    recorded, picture and sound together exactly as they were written."""
+    from livedirector_desktop.core.files import camera_copy_path
+    from livedirector_desktop.media.synthetic import write_flash_beep
+    from tests.support import av_offsets_s, session_cmd
+
+    talk = tmp_path / "flash-beep.mp4"
+    write_flash_beep(talk, seconds=20.0, width=640, height=360)
+    transcript = tmp_path / "talk.json"  # one sentence, after the kill: nothing to decide
+    transcript.write_text(json.dumps({"segments": [{"text": "Hi.", "start": 30, "end": 31}]}))
+    out = tmp_path / "takes" / "take.mp4"
+    cmd = session_cmd(
+        "live", talk, transcript, sample_library.root, "--record", str(out),
+        "--reasoner", "keyword", "--resolution", "480p", "--no-captions",
+    )  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not partial_name(out).exists():
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+        time.sleep(0.01)
+    started = time.monotonic()  # the file opens as the recording starts
+    time.sleep(6.3)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(10)
+    recorded_s = time.monotonic() - started
+    as_written = {}
+    for path in (out, camera_copy_path(out)):
+        shutil.copyfile(partial_name(path), tmp_path / f"{path.stem}.as-written.mp4")
+        as_written[path] = av_offsets_s(tmp_path / f"{path.stem}.as-written.mp4")
+
+    results = {r.intended: r for r in recover_all([out.parent])}
+
+    # The camera copy has no journal of its own: its program's names the dead writer.
+    assert set(results) == {out, camera_copy_path(out)}
+    for path, result in results.items():
+        assert result.ok and result.path == path, result.message
+        kept_s = result.duration_ms / 1000
+        assert recorded_s - 1.5 <= kept_s <= recorded_s + 0.1, (path.name, kept_s, recorded_s)
+        offsets = av_offsets_s(path)
+        assert len(offsets) >= int(kept_s) - 1
+        # The remux moves no packet: sound is where the recording put it, with the picture.
+        assert offsets == pytest.approx(as_written[path][: len(offsets)], abs=0.002)
+        assert max(abs(o) for o in offsets) <= 0.05, offsets

@@ -25,6 +25,22 @@ def partial_name(final: Path) -> Path:
     return final.with_name(f".{final.stem}.partial{final.suffix}")
 
 
+CAMERA_COPY_TAIL = ".camera.mp4"
+
+
+def camera_copy_path(program: Path) -> Path:
+    """Where the clean camera recording of a program recording goes: OUT.camera.mp4."""
+    return Path(program).with_suffix(CAMERA_COPY_TAIL)
+
+
+def program_of_camera_copy(path: Path) -> Path | None:
+    """OUT.mp4 for OUT.camera.mp4 (None for any other name)."""
+    path = Path(path)
+    if not path.name.endswith(CAMERA_COPY_TAIL):
+        return None
+    return path.with_name(path.name[: -len(CAMERA_COPY_TAIL)] + ".mp4")
+
+
 def final_name(partial: Path) -> Path | None:
     """The intended name of an unfinished file (None if the name is not a partial one)."""
     partial = Path(partial)

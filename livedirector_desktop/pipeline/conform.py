@@ -19,9 +19,9 @@ from livedirector_desktop.asr.transcript import Cue, read_transcript
 from livedirector_desktop.compositor.scene import Segment
 from livedirector_desktop.config import DirectorSettings
 from livedirector_desktop.core.errors import BadInputError
+from livedirector_desktop.core.files import camera_copy_path
 from livedirector_desktop.core.types import Decision, Outcome
 from livedirector_desktop.library.library import Library
-from livedirector_desktop.pipeline.live_config import camera_copy_path
 from livedirector_desktop.pipeline.render import (
     Progress,
     RenderOptions,

@@ -47,6 +47,7 @@ from livedirector_desktop.core.events import (
     StreamChanged,
     VirtualCameraChanged,
 )
+from livedirector_desktop.core.files import camera_copy_path
 from livedirector_desktop.core.stats import LiveStats
 from livedirector_desktop.core.types import AudioBlock, Decision, Frame, TranscriptEvent
 from livedirector_desktop.director.director import Director
@@ -55,7 +56,7 @@ from livedirector_desktop.director.planner import Cut, ShotPlanner, asks
 from livedirector_desktop.library.library import Library
 from livedirector_desktop.media.sources import AudioSource, VideoSource
 from livedirector_desktop.pipeline.clip_pool import ClipPool, Opener, Player, open_clip_player
-from livedirector_desktop.pipeline.live_config import LiveConfig, SessionState, camera_copy_path
+from livedirector_desktop.pipeline.live_config import LiveConfig, SessionState
 from livedirector_desktop.recorder.live_recording import LiveRecording
 from livedirector_desktop.recorder.program_encoder import ProgramEncoder
 from livedirector_desktop.recorder.stream_output import StreamOutput, check_stream_url, redact

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from livedirector_desktop.compositor.scene import layout
 from livedirector_desktop.core.errors import BadInputError
@@ -50,8 +49,3 @@ class SessionState:
     streaming: str | None = None  # the stream's URL without its key, if streaming
     stream_state: str = "off"  # connecting, live, reconnecting (or off)
     virtual_camera: str | None = None  # the virtual camera device, if on
-
-
-def camera_copy_path(program: Path) -> Path:
-    """Where the clean camera recording of a program recording goes: OUT.camera.mp4."""
-    return Path(program).with_suffix(".camera.mp4")

@@ -29,6 +29,8 @@ from livedirector_desktop.recorder.program_encoder import ProgramEncoder, Rebase
 
 log = logging.getLogger(__name__)
 
+FRAGMENT_MS = 500  # the most of a recording a crash can take, besides the encoder's queue
+
 
 class LiveRecording:
     """A packet sink writing fragmented MP4 under a temporary name (renamed when complete)."""
@@ -51,13 +53,16 @@ class LiveRecording:
         self.partial_path = partial_name(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # Fragments with the moov box up front and packets flushed as they are written: a
-        # killed process leaves a playable file (all but the last second or so).
+        # killed process leaves a playable file. A fragment at every keyframe (1 s) and
+        # every FRAGMENT_MS between them: a crash loses at most the fragment being filled
+        # (kill -9 lost 0.35-0.95 s with 1 s fragments, 0.1-0.55 s with these).
         self.container = av.open(
             str(self.partial_path),
             "w",
             format="mp4",
             options={
                 "movflags": "frag_keyframe+empty_moov+default_base_moof",
+                "frag_duration": str(FRAGMENT_MS * 1000),
                 "flush_packets": "1",
             },
         )

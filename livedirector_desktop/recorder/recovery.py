@@ -24,6 +24,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from livedirector_desktop.core.errors import LiveDirectorError
+from livedirector_desktop.core.files import program_of_camera_copy
 from livedirector_desktop.library.asset import Asset
 from livedirector_desktop.recorder.journal import JournalState, journal_path, read_journal
 from livedirector_desktop.recorder.sidecars import sidecar_paths, write_sidecars
@@ -134,8 +135,17 @@ def inspect(partial: Path) -> Interrupted | None:
         journal if state is not None else None,
         st.st_size,
         st.st_mtime,
-        _in_use(partial, state, st.st_mtime),
+        _in_use(partial, state or _program_journal(intended), st.st_mtime),
     )
+
+
+def _program_journal(intended: Path) -> JournalState | None:
+    """For a camera copy (OUT.camera.mp4, no journal of its own): the journal of its
+    program, written by the same process, so a dead writer is known at once and the copy
+    is recovered with its program instead of 30 s later."""
+    program = program_of_camera_copy(intended)
+    journal = journal_path(program) if program is not None else None
+    return read_journal(journal) if journal is not None and journal.is_file() else None
 
 
 def find_interrupted(folders: Iterable[Path]) -> list[Interrupted]:
@@ -212,49 +222,16 @@ def _remux(partial: Path, tmp: Path) -> tuple[int, float]:
     """Copies every packet that still decodes into a normal MP4; (video frames, ms)."""
     import av
 
+    from livedirector_desktop.recorder.writer import remux_faststart
+
     try:
-        src = av.open(str(partial))
+        # Audio as the partial has it: a live recording's packets were placed when written.
+        done = remux_faststart(partial, tmp, check_video=True)
     except (av.error.FFmpegError, OSError) as exc:
         raise LiveDirectorError(f"nothing readable in {partial.name} ({exc})") from exc
-    frames = 0
-    first_ms: float | None = None
-    end_ms = 0.0
-    with src:
-        if not src.streams.video:
-            raise LiveDirectorError(f"{partial.name} holds no video")
-        vin = src.streams.video[0]
-        ins = [vin, *src.streams.audio[:1]]
-        out = av.open(str(tmp), "w", format="mp4", options={"movflags": "+faststart"})
-        try:
-            outs = {s.index: out.add_stream_from_template(s) for s in ins}
-            demux = src.demux(ins)
-            while True:
-                try:
-                    packet = next(demux)
-                except StopIteration:
-                    break
-                except av.error.FFmpegError:
-                    break  # the fragment the crash cut off
-                if packet.dts is None or packet.size == 0:
-                    continue
-                if packet.stream.index == vin.index:
-                    try:
-                        decoded = packet.decode()
-                    except av.error.FFmpegError:
-                        break  # a damaged packet: keep what came before it
-                    frames += len(decoded)
-                    if packet.pts is not None:
-                        t0 = float(packet.pts * packet.time_base * 1000)
-                        dur = float((packet.duration or 0) * packet.time_base * 1000)
-                        first_ms = t0 if first_ms is None else min(first_ms, t0)
-                        end_ms = max(end_ms, t0 + dur)
-                packet.stream = outs[packet.stream.index]
-                out.mux(packet)
-        finally:
-            out.close()
-    if frames == 0:
+    if done.video_frames == 0:
         raise LiveDirectorError(f"no video frame in {partial.name} could be decoded")
-    return frames, end_ms - (first_ms or 0.0)
+    return done.video_frames, done.video_ms
 
 
 def recover(partial_path: Path, sessions: SessionStore | None = None) -> RecoveryResult:

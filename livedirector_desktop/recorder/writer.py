@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -34,19 +35,38 @@ def finishing_name(final: Path) -> Path:
     return final.with_name(f".{final.stem}.finishing{final.suffix}")
 
 
-def remux_faststart(src: Path, dst: Path, audio_priming_samples: int = 0) -> int:
-    """Copy every video and audio packet of `src` into a plain MP4 at `dst`, moov first.
+@dataclass
+class Remuxed:
+    """What a remux copied."""
+
+    packets: int = 0
+    video_frames: int = 0  # decoded and found whole (only with check_video)
+    video_ms: float = 0.0  # from the first video packet to the end of the last
+
+
+def remux_faststart(
+    src: Path, dst: Path, audio_priming_samples: int = 0, check_video: bool = False
+) -> Remuxed:
+    """Copy every video and audio packet of `src` into a plain MP4 at `dst`, moov first
+    (nothing re-encoded). The one remux: a finished recording and a recovered one.
 
     `audio_priming_samples`: the encoder delay of audio we encoded ourselves. FFmpeg's AAC
     encoder starts with 1024 samples of priming, but the fragmented file stamps its first
     packet at 0, so the audio plays 21 ms late there. Moving the audio back by the priming
     makes the muxer write an edit list that skips it: audio starts with the picture.
-    Returns the number of packets copied."""
+    (A live recording's packets are placed by program_encoder.Rebase instead: 0 here.)
+
+    `check_video`: a file a crash cut off. Each video packet is decoded, and the copy stops
+    at the first that no longer decodes or cannot be read: what came before it is kept."""
     import av
 
-    copied = 0
+    done = Remuxed()
+    first_ms: float | None = None
     with av.open(str(src)) as inp:
+        if check_video and not inp.streams.video:
+            raise LiveDirectorError(f"{Path(src).name} holds no video")
         streams = [*inp.streams.video[:1], *inp.streams.audio[:1]]
+        video = streams[0].index if inp.streams.video else None
         out = av.open(str(dst), "w", format="mp4", options={"movflags": "+faststart"})
         try:
             mapping = {s.index: out.add_stream_from_template(s) for s in streams}
@@ -55,9 +75,20 @@ def remux_faststart(src: Path, dst: Path, audio_priming_samples: int = 0) -> int
                 for s in streams
                 if s.type == "audio" and audio_priming_samples and s.sample_rate
             }
-            for packet in inp.demux(streams):
-                if packet.dts is None:
+            for packet in _packets(inp.demux(streams), stop_at_damage=check_video):
+                if packet.dts is None or (check_video and packet.size == 0):
                     continue  # the demuxer's end-of-stream marker
+                if check_video and packet.stream.index == video:
+                    try:
+                        frames = len(packet.decode())
+                    except av.error.FFmpegError:
+                        break  # a damaged packet: keep what came before it
+                    done.video_frames += frames
+                if packet.stream.index == video and packet.pts is not None:
+                    t0 = float(packet.pts * packet.time_base * 1000)
+                    first_ms = t0 if first_ms is None else min(first_ms, t0)
+                    end = t0 + float((packet.duration or 0) * packet.time_base * 1000)
+                    done.video_ms = max(done.video_ms, end - first_ms)
                 back = shift.get(packet.stream.index, 0)
                 if back:
                     packet.dts -= back
@@ -65,10 +96,26 @@ def remux_faststart(src: Path, dst: Path, audio_priming_samples: int = 0) -> int
                         packet.pts -= back
                 packet.stream = mapping[packet.stream.index]
                 out.mux(packet)
-                copied += 1
+                done.packets += 1
         finally:
             out.close()
-    return copied
+    return done
+
+
+def _packets(demux, stop_at_damage: bool):
+    """The demuxer's packets; with `stop_at_damage`, a read error ends them (the fragment a
+    crash cut off) instead of raising."""
+    import av
+
+    while True:
+        try:
+            yield next(demux)
+        except StopIteration:
+            return
+        except av.error.FFmpegError:
+            if not stop_at_damage:
+                raise
+            return
 
 
 class Mp4Writer:
