@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from livedirector_desktop.core.types import RecordingResult
     from livedirector_desktop.pipeline.live import LiveSession
 
 from livedirector_desktop import models
@@ -225,13 +226,13 @@ def build_live_session(
     return LiveSession(library, director, recognizer, camera, mic, config), messages
 
 
-def session_report(session: LiveSession, recording: dict | None = None) -> dict:
+def session_report(session: LiveSession, recording: RecordingResult | None = None) -> dict:
     """What a session did, for --stats-json: counters, latencies, decisions, CPU by thread."""
     return {
         **session.stats.summary(),
         "sentence_to_screen_ms": list(session.stats.stage_ms["sentence_to_screen"]),
         "decisions": [d.to_json() for d in session.decisions],
-        "recording": recording or {},
+        "recording": recording.to_json() if recording else {},
         "cpu_s_by_thread": session.cpu_s_by_thread,
     }
 

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from livedirector_desktop.config import Settings, data_dir
 from livedirector_desktop.core.errors import LiveDirectorError
 from livedirector_desktop.core.files import write_atomic
+from livedirector_desktop.core.types import RecordingResult
 from livedirector_desktop.engine import (
     SessionOptions,
     build_live_session,
@@ -64,7 +65,7 @@ class SessionRunner:
         self.notices: list[str] = []  # what recovery did, a line a recording
         self.messages: list[str] = []  # what the user should be told: no camera, no port, ...
         self.session_id: int | None = None
-        self.last_result: dict[str, Any] = {}
+        self.last_result: RecordingResult | None = None
         self._stopped = False
 
     @classmethod
@@ -140,17 +141,17 @@ class SessionRunner:
         session.start_recording(path, self.session_id)
         return self.session_id
 
-    def stop_recording(self) -> dict[str, Any]:
+    def stop_recording(self) -> RecordingResult | None:
         """Finish the recording and its sidecars, and its session row; what was saved."""
         result = self.require_session().stop_recording()
         self._finish_row(result)
         return result
 
-    def finish_recording(self, result: dict[str, Any]) -> None:
+    def finish_recording(self, result: RecordingResult | None) -> None:
         """A recording the session finished by itself (its files played out): its row."""
         self._finish_row(result)
 
-    def stop(self, report_extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    def stop(self, report_extra: dict[str, Any] | None = None) -> RecordingResult | None:
         """Stop everything: the recording (saved), stream, virtual camera, session, control
         API; then the stats file (with the view's `report_extra`). Safe to call twice.
         Returns the last recording's result."""
@@ -175,9 +176,9 @@ class SessionRunner:
         stop: threading.Event,
         quit_after_s: float | None = None,
         say: Callable[[str], None] | None = None,
-    ) -> dict[str, Any]:
+    ) -> RecordingResult | None:
         """Without a window: start, run until `stop`, the time is up or the files played
-        out, then stop; what the recording saved ({} without one)."""
+        out, then stop; what the recording saved (None without one)."""
         from livedirector_desktop.pipeline.headless import narrate, wait_for_end
 
         session = self.require_session()
@@ -216,13 +217,13 @@ class SessionRunner:
         if session.streaming:
             session.stop_stream()
 
-    def _finish_row(self, result: dict[str, Any]) -> None:
-        if not result:
+    def _finish_row(self, result: RecordingResult | None) -> None:
+        if result is None:
             return
         self.last_result = result
         if self.session_id is not None:
             self.store.finish(
-                self.session_id, result["duration_ms"], result["sentences"], result["clips_shown"]
+                self.session_id, result.duration_ms, result.sentences, result.clips_shown
             )
             self.session_id = None
 

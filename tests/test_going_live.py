@@ -104,8 +104,8 @@ def test_stream_arrives_whole_while_recording_and_survives_the_server_going_away
         assert got["video_s"] >= at_least_s, got
         assert abs(got["audio_s"] - got["video_s"]) < 0.5, got
     # The recording went on through all of it, whole.
-    rec = stream_info(Path(result["path"]))
-    assert abs(rec["video_s"] - result["duration_ms"] / 1000) < 0.5
+    rec = stream_info(Path(result.path))
+    assert abs(rec["video_s"] - result.duration_ms / 1000) < 0.5
     assert rec["video_s"] > a["video_s"] + b["video_s"]
 
 

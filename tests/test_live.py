@@ -282,7 +282,7 @@ def test_camera_and_microphone_can_be_replaced_while_running(short_talk, sample_
         waited = time.monotonic()
         while not session._recording.video_packets and time.monotonic() - waited < 15:
             time.sleep(0.05)
-        assert session.stop_recording()["path"] == str(tmp_path / "rec.mp4")
+        assert session.stop_recording().path == str(tmp_path / "rec.mp4")
         # Stopped before its first frame: a clear error, no file, and the session goes on.
         session.start_recording(tmp_path / "blink.mp4")
         with pytest.raises(LiveDirectorError, match="before its first frame"):
@@ -507,18 +507,18 @@ def test_conform_keeps_manual_takes_and_drops_vetoed_clips():
     from livedirector_desktop.config import DirectorSettings
     from livedirector_desktop.pipeline.conform import LiveLog, conform_segments
     from livedirector_desktop.pipeline.render import RenderOptions
+    from livedirector_desktop.recorder.timeline_file import DecisionRow
 
     cues = [
         Cue("about rockets", 1000, 3000),
         Cue("about coffee", 5000, 7000),
         Cue("okay so", 8000, 9000),
     ]
-    decisions = [
-        {"text": "about rockets", "outcome": "show", "decision": {"asset_id": "rocket"}},
-        {"text": "about coffee", "outcome": "deferred", "decision": {"asset_id": "rocket"},
-         "wanted_asset_id": "coffee"},
-        {"text": "okay so", "outcome": "camera", "decision": None},
-    ]  # fmt: skip
+    decisions = [  # as OUT.json has them (a deferred one from before the shot planner)
+        DecisionRow("about rockets", "rocket", outcome="show"),
+        DecisionRow("about coffee", "rocket", outcome="deferred", wanted_asset_id="coffee"),
+        DecisionRow("okay so", None, outcome="camera"),
+    ]
     live = [
         Segment(3400, 7600, "rocket", 0.6, "about rockets", "llm", "best match"),
         Segment(7600, 7900, "coffee", 0.5, "about coffee", "llm", "deferred"),

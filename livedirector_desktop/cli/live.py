@@ -165,11 +165,11 @@ def live(
     _report(session, result, err)
 
 
-def _report(session, result: dict, err) -> None:
-    """What the session saved and how the tick kept up."""
-    if result:
-        print(f"saved {result['path']} ({result['duration_ms'] / 1000:.1f} s)")
-        for path in result["sidecars"]:
+def _report(session, result, err) -> None:
+    """What the session saved (a RecordingResult, or None) and how the tick kept up."""
+    if result is not None:
+        print(f"saved {result.path} ({result.duration_ms / 1000:.1f} s)")
+        for path in result.sidecars:
             print(f"  {path}")
     summary = session.stats.summary()
     err.print(

@@ -12,8 +12,10 @@ import logging
 import threading
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
+
+from livedirector_desktop.core.types import RecordingResult
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +39,7 @@ class RecordingChanged:
 
     state: str  # "started", "stopped", "failed"
     path: str
-    result: dict[str, Any] = field(default_factory=dict)
+    result: RecordingResult | None = None
     error: str = ""
 
 

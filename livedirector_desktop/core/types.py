@@ -103,3 +103,27 @@ class AudioBlock:
     samples: Any
     sample_rate_hz: int
     pts_ns: int
+
+
+@dataclass
+class RecordingResult:
+    """What a finished recording saved: the file, how long, and its sidecars."""
+
+    path: str
+    duration_ms: float
+    sidecars: list[str] = field(default_factory=list)
+    sentences: int = 0
+    clips_shown: int = 0
+    layout: str = ""
+    camera: str | None = None  # the clean camera copy beside it, when one was finished
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "duration_ms": round(self.duration_ms, 1),
+            "sidecars": list(self.sidecars),
+            "sentences": self.sentences,
+            "clips_shown": self.clips_shown,
+            "layout": self.layout,
+            "camera": self.camera,
+        }

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import json
 from pathlib import Path
 
 from livedirector_desktop.asr.transcript import Cue, read_transcript
@@ -29,6 +28,7 @@ from livedirector_desktop.pipeline.render import (
     direct,
     render,
 )
+from livedirector_desktop.recorder.timeline_file import DecisionRow, read_timeline
 
 
 @dataclasses.dataclass
@@ -40,7 +40,7 @@ class LiveLog:
     cues: list[Cue]
     segments: list[Segment]
     vetoed: set[str]
-    decisions: list[dict] = dataclasses.field(default_factory=list)  # one per final sentence
+    decisions: list[DecisionRow] = dataclasses.field(default_factory=list)  # one a final
 
 
 class LoggedDirector:
@@ -52,28 +52,27 @@ class LoggedDirector:
 
     def __init__(self, log: LiveLog, settings: DirectorSettings) -> None:
         self.settings = settings
-        self._by_text: dict[str, list[dict]] = {}
+        self._by_text: dict[str, list[DecisionRow]] = {}
         for d in log.decisions:
-            self._by_text.setdefault(d.get("text", ""), []).append(d)
+            self._by_text.setdefault(d.text, []).append(d)
         self.vetoed = log.vetoed
 
     def decide(self, text: str, now_ms: float = 0.0, context=()) -> Decision:
-        logged = self._by_text.get(text) or [{}]
+        logged = self._by_text.get(text) or [DecisionRow(text)]
         d = logged.pop(0) if len(logged) > 1 else logged[0]
-        shown = (d.get("decision") or {}).get("asset_id")
-        wanted = d.get("wanted_asset_id") if d.get("outcome") == "deferred" else shown
-        if d.get("outcome") == "keep" or d.get("path") == "manual":
+        wanted = d.wanted_asset_id if d.outcome == Outcome.DEFERRED else d.asset_id
+        if d.outcome == Outcome.KEEP or d.path == "manual":
             wanted = None  # held or pinned by the creator: their own segments stand
         if wanted in self.vetoed:
             wanted = None
         return Decision(
             text=text,
-            query=d.get("query", ""),
+            query=d.query,
             asset_id=wanted,
-            confidence=float((d.get("decision") or {}).get("confidence") or 0.0),
+            confidence=d.confidence,
             candidates=[],
-            path=d.get("path", "live"),
-            reason=d.get("reason", ""),
+            path=d.path or "live",
+            reason=d.reason,
             at_ms=now_ms,
             outcome=Outcome.SHOW if wanted else Outcome.CAMERA,
         )
@@ -86,43 +85,30 @@ class LoggedDirector:
 
 
 def read_live_log(program: Path) -> LiveLog:
-    timeline_path = Path(program).with_suffix(".json")
-    try:
-        data = json.loads(timeline_path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise BadInputError(
-            f"{timeline_path}: the recording's timeline cannot be read ({exc})",
-            "conform needs the .json written beside a studio or `live` recording",
-        ) from exc
-    if not isinstance(data, dict) or not isinstance(data.get("segments"), list):
-        raise BadInputError(f"{timeline_path} is not a LiveDirector timeline")
-    if data.get("cues"):
-        cues = [Cue(c["text"], float(c["start_ms"]), float(c["end_ms"])) for c in data["cues"]]
+    """The timeline beside a live recording (OUT.json, any version), for conform."""
+    timeline = read_timeline(Path(program).with_suffix(".json"))
+    if timeline.cues:
+        cues = [Cue(c.text, c.start_ms, c.end_ms) for c in timeline.cues]
     else:  # a recovered recording: its captions carry the sentences
         srt = Path(program).with_suffix(".srt")
         cues = read_transcript(srt) if srt.exists() else []
     segments = [
-        Segment(
-            float(s["start_ms"]),
-            float(s["end_ms"]),
-            s["asset_id"],
-            float(s.get("confidence") or 0.0),
-            s.get("text") or "",
-            s.get("path") or "",
-            s.get("reason") or "",
-        )
-        for s in data["segments"]
-        if s.get("asset_id")
+        Segment(s.start_ms, s.end_ms, s.asset_id, s.confidence, s.text, s.path, s.reason)
+        for s in timeline.segments
     ]
     vetoed = {
         asset
-        for c in data.get("controls") or []
-        if c.get("name") == "vetoed"
-        for asset in c.get("value") or []
+        for c in timeline.controls
+        if c.name == "vetoed" and isinstance(c.value, list)
+        for asset in c.value
     }
-    decisions = [d for d in data.get("decisions") or [] if isinstance(d, dict)]
     return LiveLog(
-        data.get("layout") or "pip", data.get("transition_ms"), cues, segments, vetoed, decisions
+        timeline.layout or "pip",
+        timeline.transition_ms,
+        cues,
+        segments,
+        vetoed,
+        timeline.decisions,
     )
 
 
@@ -133,7 +119,7 @@ def conform_segments(
     clip starts with its sentence and leaves when the talk moves on; then the creator's
     manual takes, at the moments they were made, over the top."""
     manual = [s for s in log.segments if s.path == "manual" and s.asset_id not in log.vetoed]
-    decided = {d.get("text") for d in log.decisions}
+    decided = {d.text for d in log.decisions}
     planned = []
     if log.decisions:
         end_ms = max([c.end_ms for c in log.cues] + [s.end_ms for s in log.segments] + [0.0])

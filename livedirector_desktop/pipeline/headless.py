@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from livedirector_desktop.core.events import RecordingChanged, ShotChanged, StreamChanged
-from livedirector_desktop.core.types import Decision
+from livedirector_desktop.core.types import Decision, RecordingResult
 from livedirector_desktop.pipeline.live import LiveSession
 
 # After the files have played out, the last sentence may still be waiting for its decision.
@@ -79,8 +79,8 @@ def run_headless(
     say: Callable[[str], None] | None = None,
     session_id: int | None = None,
     stream: str | None = None,
-) -> dict[str, Any]:
-    """Start, run until told or done, stop cleanly; returns the recording's result ({}).
+) -> RecordingResult | None:
+    """Start, run until told or done, stop cleanly; returns the recording's result.
 
     A bare session (tests, benchmarks); `livedirector live` runs one through
     `runner.SessionRunner`, which adds recovery, session rows and the control API. With
@@ -89,7 +89,7 @@ def run_headless(
     stop = stop or threading.Event()
     unsubscribe = narrate(session, say) if say is not None else (lambda: None)
     session.start()
-    result: dict[str, Any] = {}
+    result: RecordingResult | None = None
 
     def finish_outputs() -> None:
         nonlocal result

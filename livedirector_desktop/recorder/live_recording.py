@@ -24,6 +24,7 @@ from livedirector_desktop.compositor.scene import SegmentLog
 from livedirector_desktop.core.errors import LiveDirectorError
 from livedirector_desktop.core.files import partial_name
 from livedirector_desktop.core.queues import DropOldestQueue
+from livedirector_desktop.core.types import RecordingResult
 from livedirector_desktop.library.library import Library
 from livedirector_desktop.recorder.program_encoder import ProgramEncoder, Rebase
 
@@ -190,7 +191,7 @@ class LiveRecording:
         library: Library,
         layout_name: str,
         transition_ms: float = 500.0,
-    ) -> dict[str, Any]:
+    ) -> RecordingResult:
         """Close the file (detached from the encoder, or after its flush), name it, write its
         sidecars; returns the result."""
         from livedirector_desktop.recorder.sidecars import write_sidecars
@@ -204,7 +205,7 @@ class LiveRecording:
             raise
         end_ms = self.rel_ms(end_ns)
         if self.clean:
-            return {"path": str(output), "duration_ms": end_ms}
+            return RecordingResult(str(output), end_ms)
         cues = [c for c in cues if c.end_ms > 0]
         segments = self.segments.segments(end_ms)
         meta = {
@@ -235,11 +236,11 @@ class LiveRecording:
         )
         if self.journal is not None:
             self.journal.finish()
-        return {
-            "path": str(output),
-            "duration_ms": end_ms,
-            "sidecars": [str(p) for p in sidecars],
-            "sentences": len(cues),
-            "clips_shown": len([s for s in segments if s.asset_id]),
-            "layout": layout_name,
-        }
+        return RecordingResult(
+            str(output),
+            end_ms,
+            [str(p) for p in sidecars],
+            len(cues),
+            len([s for s in segments if s.asset_id]),
+            layout_name,
+        )

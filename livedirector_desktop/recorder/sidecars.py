@@ -21,6 +21,7 @@ from livedirector_desktop.recorder.edit_timeline import (
     edit_rate,
     write_string,
 )
+from livedirector_desktop.recorder.timeline_file import timeline_file
 
 
 class ClipLookup(Protocol):
@@ -51,27 +52,6 @@ def files_written(video: Path) -> list[Path]:
         *sidecars,
         *(partial_name(p) for p in sidecars),
     ]
-
-
-def timeline_json(segments: list[Segment], assets: dict[str, dict], meta: dict) -> dict:
-    return {
-        **meta,
-        "segments": [
-            {
-                "start_ms": round(s.start_ms, 1),
-                "end_ms": round(s.end_ms, 1),
-                "asset_id": s.asset_id,
-                "title": assets.get(s.asset_id or "", {}).get("title"),
-                "clip_path": assets.get(s.asset_id or "", {}).get("path"),
-                "confidence": round(s.confidence, 4),
-                "text": s.text,
-                "path": s.path,
-                "reason": s.reason,
-            }
-            for s in segments
-            if s.asset_id
-        ],
-    }
 
 
 def clip_info(library: ClipLookup, segments: list[Segment]) -> dict[str, dict]:
@@ -114,7 +94,7 @@ def write_sidecars(
         write_atomic(vtt, to_vtt(cues)),
         write_atomic(
             timeline_path,
-            json.dumps(timeline_json(segments, assets, meta), indent=2) + "\n",
+            json.dumps(timeline_file(meta, segments, assets).to_json(), indent=2) + "\n",
         ),
     ]
     written += [write_atomic(p, write_string(timeline, p.suffix)) for p in edit_paths]

@@ -29,7 +29,6 @@ class EngineBridge(QObject):
     stream = Signal(object)  # StreamChanged
     virtual_camera = Signal(object)  # VirtualCameraChanged
     program_ready = Signal()
-    progress = Signal(str, float, float)  # a long job's stage, done, total (from any thread)
 
     def __init__(self, hub: EventHub, parent=None) -> None:
         super().__init__(parent)

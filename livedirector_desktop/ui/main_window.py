@@ -8,8 +8,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QTimer, QUrl
-from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
+from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -37,13 +37,13 @@ from livedirector_desktop.core.events import (
     StreamChanged,
     VirtualCameraChanged,
 )
-from livedirector_desktop.core.files import partial_name
 from livedirector_desktop.core.types import Decision, TranscriptEvent
 from livedirector_desktop.runner import SessionRunner
 from livedirector_desktop.ui.background import Background
 from livedirector_desktop.ui.bridge import EngineBridge
 from livedirector_desktop.ui.gl_view import ProgramView
 from livedirector_desktop.ui.library_page import LibraryPage, thumbnail_icon
+from livedirector_desktop.ui.sessions_page import SessionsPage
 
 log = logging.getLogger(__name__)
 
@@ -81,9 +81,6 @@ class StudioWindow(QMainWindow):
         self.bridge.decision.connect(self.on_decision)
         self.bridge.recording.connect(self.on_recording)
         self.bridge.control.connect(self.on_control)
-        self.bridge.progress.connect(self.on_progress)
-        self.last_final_cut: Path | None = None
-        self.final_cut_error = ""
         self.bridge.stream.connect(self.on_stream)
         self.bridge.virtual_camera.connect(self.on_virtual_camera)
         self.bridge.stats.connect(self.on_engine_stats)
@@ -104,6 +101,22 @@ class StudioWindow(QMainWindow):
         tabs = QTabWidget()
         self.setCentralWidget(tabs)
         studio = QSplitter(Qt.Orientation.Horizontal)
+        studio.addWidget(self._program_panel())
+        studio.addWidget(self._talk_panel())
+        studio.setSizes([880, 400])
+        tabs.addTab(studio, "Studio")
+        self.library_page = LibraryPage(
+            self.session.library, self.background, settings=self.settings
+        )
+        tabs.addTab(self.library_page, "Library")
+        self.sessions_page = SessionsPage(self.sessions, self.session.library, self.background)
+        self.sessions_page.message.connect(self.statusBar().showMessage)
+        tabs.addTab(self.sessions_page, "Sessions")
+        self.tabs = tabs
+        self._status_widgets()
+
+    def _program_panel(self) -> QWidget:
+        """The preview and, under it, the controls a creator reaches for while talking."""
         left = QWidget()
         lv = QVBoxLayout(left)
         self.preview = ProgramView(self.session.config.width, self.session.config.height)
@@ -158,8 +171,10 @@ class StudioWindow(QMainWindow):
         controls.addStretch(1)
         controls.addWidget(self.level)
         lv.addLayout(controls)
-        studio.addWidget(left)
+        return left
 
+    def _talk_panel(self) -> QWidget:
+        """The transcript, the director's suggestions (take, veto) and its last decision."""
         right = QWidget()
         rv = QVBoxLayout(right)
         rv.addWidget(QLabel("<b>Transcript</b>"))
@@ -183,39 +198,9 @@ class StudioWindow(QMainWindow):
         self.decision_label = QLabel("")
         self.decision_label.setWordWrap(True)
         rv.addWidget(self.decision_label)
-        studio.addWidget(right)
-        studio.setSizes([880, 400])
-        tabs.addTab(studio, "Studio")
+        return right
 
-        self.library_page = LibraryPage(
-            self.session.library, self.background, settings=self.settings
-        )
-        tabs.addTab(self.library_page, "Library")
-
-        sessions_page = QWidget()
-        sv = QVBoxLayout(sessions_page)
-        self.sessions_list = QListWidget()
-        self.sessions_list.itemDoubleClicked.connect(self.open_session)
-        sv.addWidget(self.sessions_list, 1)
-        session_buttons = QHBoxLayout()
-        open_button = QPushButton("Open recording")
-        open_button.clicked.connect(lambda: self.open_session(self.sessions_list.currentItem()))
-        self.final_cut_button = QPushButton("Final cut…")
-        self.final_cut_button.setToolTip(
-            "Re-render from the clean camera recording with each clip starting with its sentence"
-        )
-        self.final_cut_button.clicked.connect(
-            lambda: self.final_cut(self.sessions_list.currentItem())
-        )
-        self.final_cut_progress = QProgressBar()
-        self.final_cut_progress.setVisible(False)
-        session_buttons.addWidget(open_button)
-        session_buttons.addWidget(self.final_cut_button)
-        session_buttons.addWidget(self.final_cut_progress, 1)
-        sv.addLayout(session_buttons)
-        tabs.addTab(sessions_page, "Sessions")
-        self.tabs = tabs
-        self.refresh_sessions()
+    def _status_widgets(self) -> None:
         self.stats_label = QLabel()
         self.statusBar().addPermanentWidget(self.stats_label)
         control = self.runner.control
@@ -429,8 +414,8 @@ class StudioWindow(QMainWindow):
             if error:
                 QMessageBox.warning(self, "Recording could not be finished", str(error))
             elif result:
-                self.statusBar().showMessage(f"Saved {result['path']} with captions and timeline")
-            self.refresh_sessions()
+                self.statusBar().showMessage(f"Saved {result.path} with captions and timeline")
+            self.sessions_page.refresh()
             if then:
                 then()
 
@@ -507,80 +492,6 @@ class StudioWindow(QMainWindow):
     def on_virtual_camera(self, change: VirtualCameraChanged) -> None:
         if change.state == "started":
             self.statusBar().showMessage(f"Virtual camera on: {change.device}")
-
-    def refresh_sessions(self) -> None:
-        self.sessions_list.clear()
-        for rec in self.sessions.list():
-            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(rec.started_at))
-            length = f"{(rec.duration_ms or 0) / 1000:.0f} s" if rec.finished else "unfinished"
-            item = QListWidgetItem(
-                f"{when}  {Path(rec.path).name}  {length}, {rec.sentences} sentences, "
-                f"{rec.clips_shown} clips, {rec.layout}"
-            )
-            item.setData(Qt.ItemDataRole.UserRole, rec.path)
-            self.sessions_list.addItem(item)
-
-    def open_session(self, item) -> None:
-        if item is None:
-            return
-        path = Path(item.data(Qt.ItemDataRole.UserRole))
-        if not path.exists():
-            partial = partial_name(path)
-            path = partial if partial.exists() else path
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
-
-    def final_cut(self, item, output: Path | None = None) -> None:
-        """`livedirector conform` for the selected recording, in the background."""
-        if item is None:
-            return
-        from livedirector_desktop.pipeline.conform import conform
-
-        recording = Path(item.data(Qt.ItemDataRole.UserRole))
-        if output is None:
-            from PySide6.QtWidgets import QFileDialog
-
-            default = recording.with_name(f"{recording.stem}.final.mp4")
-            chosen, _ = QFileDialog.getSaveFileName(
-                self, "Save the final cut as", str(default), "MP4 video (*.mp4)"
-            )
-            if not chosen:
-                return
-            output = Path(chosen)
-        bar = self.final_cut_progress
-        bar.setVisible(True)
-        bar.setRange(0, 0)
-        self.final_cut_button.setEnabled(False)
-
-        def progress(stage: str, done: float, total: float) -> None:
-            self.bridge.progress.emit(stage, done, total)
-
-        def done(result, error) -> None:
-            bar.setVisible(False)
-            self.final_cut_button.setEnabled(True)
-            if error:
-                log.error("final cut of %s failed: %s", recording, error)
-                self.final_cut_error = str(error)
-                self.statusBar().showMessage(f"The final cut could not be made: {error}")
-                box = QMessageBox(
-                    QMessageBox.Icon.Warning,
-                    "The final cut could not be made",
-                    str(error),
-                    parent=self,
-                )
-                box.open()  # not modal: the studio goes on
-                return
-            self.last_final_cut = result.output
-            self.statusBar().showMessage(f"Final cut saved: {result.output}")
-
-        self.background.run(
-            lambda: conform(recording, output, self.session.library, progress=progress), done
-        )
-
-    def on_progress(self, stage: str, done: float, total: float) -> None:
-        bar = self.final_cut_progress
-        bar.setRange(0, max(int(total), 1))
-        bar.setValue(int(done))
-        bar.setFormat(f"{stage} %p%")
 
     def update_stats(self) -> None:
         stats = self.session.stats

@@ -296,22 +296,23 @@ def test_gl_preview_matches_the_recording_compositor(qtbot, layout, alpha):
 
 def test_sessions_page_makes_the_final_cut_with_progress(qtbot, studio, tmp_path):
     window, session = studio
+    page = window.sessions_page
     recording = tmp_path / "take.mp4"
     window.start_record(recording)
     qtbot.waitUntil(lambda: session.scene.current.asset_id == "rocket-launch", timeout=15_000)
     qtbot.wait(1500)
     window.stop_record()
-    qtbot.waitUntil(lambda: recording.exists() and window.sessions_list.count() > 0, timeout=20_000)
+    qtbot.waitUntil(lambda: recording.exists() and page.sessions_list.count() > 0, timeout=20_000)
     assert recording.with_suffix(".camera.mp4").exists()
-    window.sessions_list.setCurrentRow(0)
+    page.sessions_list.setCurrentRow(0)
     final = tmp_path / "take.final.mp4"
-    window.final_cut(window.sessions_list.currentItem(), output=final)
-    assert not window.final_cut_progress.isHidden()
+    page.final_cut(page.sessions_list.currentItem(), output=final)
+    assert not page.final_cut_progress.isHidden()
     qtbot.waitUntil(
-        lambda: window.last_final_cut == final or bool(window.final_cut_error), timeout=60_000
+        lambda: page.last_final_cut == final or bool(page.final_cut_error), timeout=60_000
     )
-    assert window.final_cut_error == ""
+    assert page.final_cut_error == ""
     timeline = json.loads(final.with_suffix(".json").read_text())  # take.final.json
     assert "rocket-launch" in [s["asset_id"] for s in timeline["segments"]]
     assert json.loads(recording.with_suffix(".json").read_text())["live"]  # left as it was
-    assert window.final_cut_progress.isHidden()
+    assert page.final_cut_progress.isHidden()
