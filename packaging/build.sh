@@ -49,4 +49,11 @@ PYEOF
 started=$(date +%s)
 "$PY" -m PyInstaller --noconfirm --clean --log-level WARN \
   --distpath "$ROOT/dist" --workpath "$ROOT/build/pyinstaller" packaging/livedirector.spec
+# Debug sections are ~100 MB of the Linux bundle (CTranslate2's extension alone 63 MB of its
+# 65): stripped from every library but those in auditwheel's NAME.libs folders, whose headers
+# patchelf rewrote (strip breaks them). Not on macOS, where it would break code signatures.
+if [ "$(uname -s)" = "Linux" ] && command -v strip >/dev/null 2>&1; then
+  find dist/livedirector/_internal -name "*.so*" -type f -size +1M -not -path "*.libs/*" \
+    -exec strip --strip-debug {} + || echo "build: some libraries could not be stripped"
+fi
 echo "build: dist/livedirector in $(( $(date +%s) - started )) s, $(du -sh dist/livedirector | cut -f1)"
