@@ -147,10 +147,6 @@ class SessionRunner:
         self._finish_row(result)
         return result
 
-    def finish_recording(self, result: RecordingResult | None) -> None:
-        """A recording the session finished by itself (its files played out): its row."""
-        self._finish_row(result)
-
     def stop(self, report_extra: dict[str, Any] | None = None) -> RecordingResult | None:
         """Stop everything: the recording (saved), stream, virtual camera, session, control
         API; then the stats file (with the view's `report_extra`). Safe to call twice.
