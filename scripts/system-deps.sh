@@ -19,9 +19,10 @@ PACKAGES=(
 )
 
 # Only the tests need these: a real browser for the remote control page, and real read
-# speech with its transcripts (LibriVox, /usr/share/pocketsphinx/test/data/librivox).
+# speech with its transcripts (LibriVox, /usr/share/pocketsphinx/test/data/librivox), and
+# OCR to read the figures drawn on screen back from the pixels (tesseract, English data).
 if [ "${1:-}" = "--test" ]; then
-  PACKAGES+=(chromium pocketsphinx-testdata)
+  PACKAGES+=(chromium pocketsphinx-testdata tesseract-ocr tesseract-ocr-eng)
 fi
 
 if ! command -v dpkg >/dev/null 2>&1; then

@@ -14,7 +14,9 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
+from livedirector_desktop.compositor.figure_card import FigureStyle, draw_figure
 from livedirector_desktop.compositor.scene import CAPTION_BAND, Layer, SceneState, Shot
+from livedirector_desktop.core.figure import figure_of
 from livedirector_desktop.core.geometry import fit_size
 
 BLACK_Y, BLACK_UV = 16, 128
@@ -77,11 +79,20 @@ BrollFetcher = Callable[[Shot], "tuple[np.ndarray, int, int] | None"]
 
 
 class CpuCompositor:
-    def __init__(self, width: int, height: int, layout_name: str) -> None:
+    def __init__(
+        self,
+        width: int,
+        height: int,
+        layout_name: str,
+        figure_style: FigureStyle | None = None,
+        font_path: str | None = None,
+    ) -> None:
         if width % 2 or height % 2:
             raise ValueError("output width and height must be even")
         self.width, self.height = width, height
         self.layout_name = layout_name
+        self.figure_style = figure_style or FigureStyle()
+        self.font_path = _default_font() if font_path is None else font_path
         # Reused output buffers: a fresh 3 MB array per 1080p frame costs page faults. The
         # caller must use (encode) a returned picture before asking for the next one.
         self._black = black(width, height)
@@ -97,10 +108,12 @@ class CpuCompositor:
         slot: int = 0,
     ) -> np.ndarray:
         layers: tuple[Layer, ...] = shot.layers(self.layout_name)
+        figure = figure_of(shot.asset_id) if shot.asset_id else None
         if shot.asset_id is not None and broll is None:
             layers = Shot(None, -1).layers(self.layout_name)  # clip unreadable: camera
         if (
-            len(layers) == 1
+            figure is None
+            and len(layers) == 1
             and layers[0].role == "camera"
             and (cam_w, cam_h) == (self.width, self.height)
         ):
@@ -114,20 +127,25 @@ class CpuCompositor:
             elif broll is not None:
                 frame, bw, bh = broll
                 draw_into(out, self.width, self.height, frame, bw, bh, rect, layer.fit)
+        if figure is not None:
+            draw_figure(out, self.width, self.height, figure, self.figure_style, self.font_path)
         return out
 
     def draw(
         self, state: SceneState, camera: np.ndarray, cam_w: int, cam_h: int, fetch: BrollFetcher
     ) -> np.ndarray:
-        to = self.draw_shot(
-            state.to, camera, cam_w, cam_h, fetch(state.to) if state.to.asset_id else None
-        )
+        to = self.draw_shot(state.to, camera, cam_w, cam_h, _clip(state.to, fetch))
         if not state.in_transition:
             return to
-        frm = self.draw_shot(
-            state.frm, camera, cam_w, cam_h, fetch(state.frm) if state.frm.asset_id else None, 1
-        )
+        frm = self.draw_shot(state.frm, camera, cam_w, cam_h, _clip(state.frm, fetch), 1)
         return cv2.addWeighted(to, state.alpha, frm, 1.0 - state.alpha, 0.0, dst=self._buffers[2])
+
+
+def _clip(shot: Shot, fetch: BrollFetcher):
+    """The shot's B-roll frame: none for the camera, nor for a figure (drawn, not played)."""
+    if shot.asset_id is None or figure_of(shot.asset_id) is not None:
+        return None
+    return fetch(shot)
 
 
 # Rendered caption bands by (text, size, font): the writer thread draws the same caption on

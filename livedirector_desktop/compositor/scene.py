@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from livedirector_desktop.core.errors import BadInputError
+from livedirector_desktop.core.figure import is_figure
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,9 @@ FULL = Rect(0.0, 0.0, 1.0, 1.0)
 # The caption line, when captions are on: a dark band near the bottom, over every layout.
 CAPTION_BAND = Rect(0.04, 0.87, 0.92, 0.09)
 CAMERA_ONLY = (Layer("camera", FULL, "cover"),)
+# A figure the speaker said (core/figure.py) is a card over the speaker, beside their face
+# (left by default: FigureStyle.side), in every layout.
+FIGURE_RECT = Rect(0.04, 0.07, 0.42, 0.40)
 
 # Layers are drawn in order, later ones on top.
 LAYOUTS: dict[str, tuple[Layer, ...]] = {
@@ -91,7 +95,9 @@ class Shot:
     segment_index: int  # which segment it belongs to: B-roll time runs from its start
 
     def layers(self, layout_name: str) -> tuple[Layer, ...]:
-        return CAMERA_ONLY if self.asset_id is None else layout(layout_name)
+        if self.asset_id is None or is_figure(self.asset_id):
+            return CAMERA_ONLY  # a figure's card goes over the camera (figure_card.py)
+        return layout(layout_name)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,110 @@
+"""A figure the speaker said, as the scene and every file carry it.
+
+A figure travels through the shot planner like a clip: `Figure.shot_id` is its asset id
+("figure:" + the figure as compact JSON), so the creator's veto, hold and take, the
+timeline, the decision log and the control API carry it without a registry, and every
+compositor draws it from the id alone (`figure_of`). director/figures.py reads figures
+from sentences; compositor/figure_card.py draws them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+
+FIGURE_PREFIX = "figure:"
+CURRENCIES = ("$", "€", "£", "¥")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A number the sentence says: `value` (for a change from one value to another, the
+    value it went to, `start_value` where it came from), its `unit` ("%", "$", "€", "£",
+    "¥", "points", "x" for a multiple, or the counted thing: "subscribers"), `direction`
+    ("up", "down" or ""), what it is `about`, and the words it was read from."""
+
+    value: float
+    unit: str = ""
+    start_value: float | None = None
+    direction: str = ""
+    about: str = ""
+    text: str = ""
+
+    @property
+    def shot_id(self) -> str:
+        """The figure as the shot planner's asset id (all but `text`: the same figure said
+        twice is one shot)."""
+        data = {"v": self.value, "u": self.unit, "d": self.direction, "a": self.about}
+        if self.start_value is not None:
+            data["s"] = self.start_value
+        return FIGURE_PREFIX + json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+    def headline(self) -> str:
+        """The big number drawn on screen: "+20%", "$100,000", "2x", "500 -> 2,000"."""
+        if self.start_value is not None:
+            return f"{amount(self.start_value, self.unit)} → {amount(self.value, self.unit)}"
+        if self.unit == "x":
+            return f"{_number(self.value)}×"
+        sign = {"up": "+", "down": "−"}.get(self.direction, "") if _is_change(self) else ""
+        return sign + amount(self.value, self.unit)
+
+    def label(self) -> str:
+        """The line under it: what the number is about, and the thing counted."""
+        about, unit = self.about, self.unit
+        if unit == "points":
+            about = f"{about} (points)".strip()
+        elif unit and unit not in ("%", "x", *CURRENCIES) and unit != about:
+            about = f"{about} · {unit}" if about else unit
+        return about[:1].upper() + about[1:]
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def _is_change(figure: Figure) -> bool:
+    return figure.direction in ("up", "down") and figure.unit in ("%", "points")
+
+
+def _number(value: float) -> str:
+    if value >= 1e6:
+        for scale, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M")):
+            if value >= scale:
+                return f"{value / scale:.3g}{suffix}"
+    if value == int(value):
+        return f"{int(value):,}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def amount(value: float, unit: str) -> str:
+    """A value written with its unit: "$1.5M", "20%", "3 pts", "2,000"."""
+    if unit in CURRENCIES:
+        return unit + _number(value)
+    if unit == "%":
+        return _number(value) + "%"
+    if unit == "points":
+        return _number(value) + " pts"
+    return _number(value)
+
+
+def is_figure(asset_id: str | None) -> bool:
+    return bool(asset_id) and asset_id.startswith(FIGURE_PREFIX)
+
+
+@lru_cache(maxsize=256)
+def figure_of(asset_id: str) -> Figure | None:
+    """The figure a shot's asset id names, or None when it is not a figure (or damaged)."""
+    if not is_figure(asset_id):
+        return None
+    try:
+        data = json.loads(asset_id[len(FIGURE_PREFIX) :])
+        start = data.get("s")
+        return Figure(
+            float(data["v"]),
+            str(data.get("u", "")),
+            None if start is None else float(start),
+            str(data.get("d", "")),
+            str(data.get("a", "")),
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None

@@ -1,0 +1,97 @@
+"""Figures read from sentences (director/figures.py) and carried as shot ids (core/figure.py).
+
+Two sets: tests/data/figures.jsonl (written beside the rules) and figures_heldout.jsonl
+(written by someone who had not seen them). Each has sentences with a figure, half with
+the numbers in words, and sentences whose numbers are not figures (small counts, years,
+times, phone numbers), which must get none.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from livedirector_desktop.core.figure import Figure, figure_of, is_figure
+from livedirector_desktop.director.figures import complete_in, read_figure
+
+DATA = Path(__file__).parent / "data"
+
+
+def _cases(name: str) -> list[dict]:
+    return [json.loads(line) for line in (DATA / name).read_text().splitlines() if line.strip()]
+
+
+def _right(case: dict, figure: Figure | None) -> bool:
+    if case["value"] is None:
+        return figure is None
+    if figure is None or figure.unit != case["unit"]:
+        return False
+    if abs(figure.value - case["value"]) > 1e-6 * max(1.0, abs(case["value"])):
+        return False
+    return case.get("start") is None or figure.start_value == case["start"]
+
+
+@pytest.mark.parametrize("name", ["figures.jsonl", "figures_heldout.jsonl"])
+def test_value_and_unit_are_read_for_nine_in_ten_sentences(name: str) -> None:
+    cases = [c for c in _cases(name) if c["value"] is not None]
+    assert len(cases) >= 50
+    assert sum(c.get("words", False) for c in cases) >= len(cases) // 2 - 1  # half in words
+    wrong = [
+        (c["text"], read_figure(c["text"])) for c in cases if not _right(c, read_figure(c["text"]))
+    ]
+    assert len(wrong) <= len(cases) // 10, wrong
+
+
+@pytest.mark.parametrize("name", ["figures.jsonl", "figures_heldout.jsonl"])
+def test_a_sentence_without_a_figure_gets_none(name: str) -> None:
+    cases = [c for c in _cases(name) if c["value"] is None]
+    assert len(cases) >= 10
+    invented = [(c["text"], read_figure(c["text"])) for c in cases if read_figure(c["text"])]
+    assert not invented
+
+
+def test_the_figure_never_says_a_number_the_sentence_did_not() -> None:
+    for case in _cases("figures.jsonl") + _cases("figures_heldout.jsonl"):
+        figure = read_figure(case["text"])
+        if figure is not None:
+            assert figure.text == case["text"]
+            assert figure.value == case["value"] or not _right(case, figure)
+
+
+def test_words_digits_and_scales() -> None:
+    assert read_figure("a hundred and fifty thousand people signed up").value == 150_000
+    assert read_figure("it sold one point five million copies").value == 1_500_000
+    assert read_figure("we raised $2.5m last round").value == 2_500_000
+    assert read_figure("twenty-five percent of the budget").value == 25
+    assert read_figure("it costs 40 per cent more").unit == "%"
+    change = read_figure("we went from 500 to 2,000 subscribers")
+    assert (change.start_value, change.value, change.direction) == (500, 2000, "up")
+    assert read_figure("our costs tripled").headline() == "3×"
+    down = read_figure("support is down three points")
+    assert (down.value, down.unit, down.direction, down.headline()) == (
+        3,
+        "points",
+        "down",
+        "−3 pts",
+    )
+
+
+def test_the_shot_id_carries_the_whole_figure() -> None:
+    figure = read_figure("Revenue grew twenty percent last year.")
+    assert is_figure(figure.shot_id) and not is_figure("a1b2c3") and not is_figure(None)
+    back = figure_of(figure.shot_id)
+    assert back == Figure(figure.value, figure.unit, None, figure.direction, figure.about)
+    assert back.headline() == "+20%" and back.label() == "Revenue"
+    assert figure_of("figure:{not json") is None and figure_of("clip-7") is None
+    ranged = read_figure("from five hundred to two thousand subscribers")
+    assert figure_of(ranged.shot_id).start_value == 500
+
+
+def test_a_figure_still_being_said_waits_for_its_last_word() -> None:
+    assert complete_in("revenue grew by twenty") is None  # "... five percent" may follow
+    assert complete_in("revenue grew by twenty percent") is not None
+    assert complete_in("we went from five hundred to") is None
+    assert complete_in("bitcoin hit a hundred thousand") is None
+    assert complete_in("bitcoin hit a hundred thousand dollars").value == 100_000
