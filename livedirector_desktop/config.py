@@ -167,6 +167,9 @@ class DirectorSettings(_Section):
     top_k: int = _key(
         10, "director", "Candidates fetched from the library per sentence", ge=1, le=100
     )
+    # A sentence whose point is a number ("revenue grew twenty percent") gets the number
+    # drawn on screen (director/figures.py) instead of a library clip.
+    figures: bool = _key(True, "director", "Draw the figures the speaker says (numbers)")
 
 
 class StudioSettings(_Section):
@@ -192,6 +195,15 @@ class StudioSettings(_Section):
     )
     whisper_threads: int = _key(2, "models", "CPU threads for one Whisper decode", ge=1, le=64)
     caption_font: str = _key("", "output", "Caption font file (.ttf/.otf/.ttc; empty: found)")
+    figure_accent: str = _key(
+        "#ffc83d",
+        "output",
+        "Accent colour of drawn figures (#rrggbb)",
+        pattern=r"^#[0-9a-fA-F]{6}$",
+    )
+    figure_side: Literal["left", "right"] = _key(
+        "left", "output", "Which side of the picture drawn figures sit on"
+    )
     # Going live.
     stream_url: str = _key("", "live", "rtmp://, rtmps:// or srt:// URL the Stream button sends to")
     stream_max_kbps: int = _key(

@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from livedirector_desktop.compositor.figure_card import FigureStyle
     from livedirector_desktop.core.types import RecordingResult
     from livedirector_desktop.pipeline.live import LiveSession
 
 from livedirector_desktop import models
-from livedirector_desktop.config import Settings, check_asr
+from livedirector_desktop.config import Settings, StudioSettings, check_asr
 from livedirector_desktop.core.errors import BadInputError, LiveDirectorError
 from livedirector_desktop.director.backends import REGISTRY as REASONERS
 from livedirector_desktop.director.director import Director
@@ -202,6 +203,7 @@ def build_live_session(
         transition_ms=studio.transition_ms,
         captions=studio.captions if options.captions is None else options.captions,
         caption_font=studio.caption_font,
+        figure_style=figure_style(studio),
         max_bitrate_kbps=studio.stream_max_kbps,
     )
     messages: list[str] = []
@@ -253,3 +255,10 @@ def recover_recordings(settings: Settings, also_in: list[Path] | None = None) ->
         log.exception("recovering interrupted recordings failed")
         return [f"Interrupted recordings could not be checked: {exc}"]
     return [r.message for r in results if not r.in_use]
+
+
+def figure_style(studio: StudioSettings) -> FigureStyle:
+    """How drawn figures look, from the studio settings."""
+    from livedirector_desktop.compositor.figure_card import FigureStyle
+
+    return FigureStyle(studio.figure_accent, studio.figure_side)

@@ -208,14 +208,19 @@ def render(
 ) -> None:
     """Render a recorded talk with B-roll: MP4 plus captions, decision timeline and EDL."""
     from livedirector_desktop.asr.transcript import read_transcript
-    from livedirector_desktop.engine import make_director, make_recognizer
+    from livedirector_desktop.engine import figure_style, make_director, make_recognizer
     from livedirector_desktop.pipeline.render import RenderOptions
     from livedirector_desktop.pipeline.render import render as run_render
 
     settings = user_settings()
     if reasoner:
         settings.reasoner = reasoner
-    opts = RenderOptions(layout=layout, transition_ms=transition_ms, resolution=resolution)
+    opts = RenderOptions(
+        layout=layout,
+        transition_ms=transition_ms,
+        resolution=resolution,
+        figure_style=figure_style(settings.studio),
+    )
     cues = read_transcript(transcript) if transcript else None
     lib = open_library(library, chroma_url, create=False)
     recognizer = (
@@ -295,12 +300,17 @@ def conform(
 
     Re-renders from the clean camera recording with the session's decisions, manual takes
     and vetoes; the live recording itself is left as it was."""
+    from livedirector_desktop.engine import figure_style
     from livedirector_desktop.pipeline.conform import conform as run_conform
     from livedirector_desktop.pipeline.conform import read_live_log
     from livedirector_desktop.pipeline.render import RenderOptions
 
     log = read_live_log(recording)
-    opts = RenderOptions(layout=layout or log.layout, resolution=resolution)
+    opts = RenderOptions(
+        layout=layout or log.layout,
+        resolution=resolution,
+        figure_style=figure_style(user_settings().studio),
+    )
     lib = open_library(library, chroma_url, create=False)
     with _render_progress() as progress:
         result = run_conform(recording, output, lib, opts, progress)

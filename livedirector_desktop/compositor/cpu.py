@@ -92,7 +92,7 @@ class CpuCompositor:
         self.width, self.height = width, height
         self.layout_name = layout_name
         self.figure_style = figure_style or FigureStyle()
-        self.font_path = _default_font() if font_path is None else font_path
+        self.font_path = default_font() if font_path is None else font_path
         # Reused output buffers: a fresh 3 MB array per 1080p frame costs page faults. The
         # caller must use (encode) a returned picture before asking for the next one.
         self._black = black(width, height)
@@ -195,7 +195,7 @@ def draw_caption(
     u_plane[y // 2 : (y + h) // 2, x // 2 : (x + w) // 2] = 128
     v_plane[y // 2 : (y + h) // 2, x // 2 : (x + w) // 2] = 128
     if font_path is None:
-        font_path = _default_font()
+        font_path = default_font()
     if font_path:
         y_plane[y : y + h, x : x + w] = caption_band(text, w, h, font_path)
         return out
@@ -205,7 +205,7 @@ def draw_caption(
 
 
 @lru_cache(maxsize=1)
-def _default_font() -> str:
+def default_font() -> str:
     from livedirector_desktop.compositor.caption_font import find_font
 
     found = find_font()

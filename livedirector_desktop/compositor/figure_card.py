@@ -73,6 +73,22 @@ def _fitting_font(draw, text: str, font_path: str, size_px: int, max_w: float):
         size = max(8, int(size * 0.9))
 
 
+def bold_sibling(font_path: str) -> str:
+    """The bold face of a font file when it lies beside it (NotoSansCJK-Regular.ttc ->
+    -Bold.ttc, DejaVuSans.ttf -> DejaVuSans-Bold.ttf): big numbers read better bold."""
+    from pathlib import Path
+
+    if not font_path:
+        return font_path
+    path = Path(font_path)
+    names = [path.name.replace("Regular", "Bold"), f"{path.stem}-Bold{path.suffix}"]
+    for name in names:
+        candidate = path.with_name(name)
+        if name != path.name and candidate.is_file():
+            return str(candidate)
+    return font_path
+
+
 def _default_pil_font(size: int):
     from PIL import ImageFont
 
@@ -112,7 +128,9 @@ def _draw_callout(draw, figure: Figure, box, accent, font_path: str) -> None:
     arrow_w = round(height * 0.45) if arrow else 0
     gap = round(height * 0.12) if arrow else 0
     text = figure.headline()
-    font = _fitting_font(draw, text, font_path, round(height * 0.8), right - left - arrow_w - gap)
+    font = _fitting_font(
+        draw, text, bold_sibling(font_path), round(height * 0.8), right - left - arrow_w - gap
+    )
     if arrow:
         cx, cy = left + arrow_w / 2, top + height / 2
         half = arrow_w / 2
@@ -135,10 +153,12 @@ def _draw_bars(draw, figure: Figure, box, accent, font_path: str) -> None:
     width, height = right - left, bottom - top
     values = [figure.start_value or 0.0, figure.value]
     texts = [amount(v, figure.unit) for v in values]
-    value_px = round(height * 0.26)
+    value_px = round(height * 0.3)
+    gap = max(3, round(height * 0.07))  # the value clear of its bar
     column = width / 2
-    fonts = [_fitting_font(draw, t, font_path, value_px, column * 0.92) for t in texts]
-    bars_top = top + value_px + max(2, height // 20)
+    bold = bold_sibling(font_path)
+    fonts = [_fitting_font(draw, t, bold, value_px, column * 0.92) for t in texts]
+    bars_top = top + value_px + gap
     full = max(4, bottom - bars_top)
     biggest = max(max(values), 1e-9)
     bar_w = column * 0.55
@@ -147,7 +167,7 @@ def _draw_bars(draw, figure: Figure, box, accent, font_path: str) -> None:
         cx = left + column * (n + 0.5)
         colour = accent if n == 1 else MUTED_RGB
         draw.rectangle((cx - bar_w / 2, bottom - bar_h, cx + bar_w / 2, bottom), fill=colour)
-        draw.text((cx, bottom - bar_h - 2), text, fill=TEXT_RGB, font=font, anchor="mb")
+        draw.text((cx, bottom - bar_h - gap), text, fill=TEXT_RGB, font=font, anchor="mb")
 
 
 # ---------------------------------------------------------------------- into I420

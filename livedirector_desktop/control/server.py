@@ -37,6 +37,7 @@ from livedirector_desktop.core.events import (
     StreamChanged,
     VirtualCameraChanged,
 )
+from livedirector_desktop.core.figure import Figure, figure_of
 from livedirector_desktop.core.types import Decision, TranscriptEvent
 from livedirector_desktop.pipeline.live import LiveSession
 
@@ -44,7 +45,10 @@ log = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"  # loopback only: a phone reaches it through a tunnel the user chooses
 MAX_MESSAGE_BYTES = 64 * 1024
-ACTIONS = ("manualOverride", "take", "veto", "unveto", "hold", "clear", "layout", "state")
+ACTIONS = (
+    "manualOverride", "take", "veto", "unveto", "hold", "clear", "layout", "state",
+    "dismissFigure",
+)  # fmt: skip
 
 
 def new_token() -> str:
@@ -230,6 +234,10 @@ class ControlServer:
         if action == "clear":
             session.clear()
             return None
+        if action == "dismissFigure":  # the figure on screen goes and is not drawn again
+            if not session.dismiss_figure():
+                return error("NO_FIGURE", "no figure is on screen")
+            return None
         if action == "hold":
             on = message.get("on", not session.state().hold)
             if not isinstance(on, bool):
@@ -247,6 +255,11 @@ class ControlServer:
         asset_id = message.get("assetId")
         if not isinstance(asset_id, str) or not asset_id:
             return error("BAD_VALUE", f'{action} needs an "assetId"')
+        if figure_of(asset_id) is not None:
+            if action in ("manualOverride", "take"):
+                return error("BAD_VALUE", "a figure is drawn when it is said; it cannot be taken")
+            session.veto(asset_id, action == "veto")
+            return None
         if session.library.get(asset_id) is None:
             return error("UNKNOWN_ASSET", f"no clip {asset_id!r} in the library")
         if action in ("manualOverride", "take"):
@@ -306,6 +319,7 @@ class ControlServer:
 
     def _on_shot(self, shot: ShotChanged) -> None:
         transition_ms = self.session.scene.transition_ms
+        figure = figure_of(shot.asset_id or "")
         self.broadcast(
             {
                 "type": "overlay_command",
@@ -315,6 +329,8 @@ class ControlServer:
                 "layout": self.session.scene.layout_name,
                 "cause": shot.cause,
                 "text": shot.text,
+                # A drawn figure instead of a clip (null for clips and the camera).
+                "figure": None if figure is None else _figure_json(figure),
             }
         )
 
@@ -374,3 +390,15 @@ class ControlServer:
 
 def error(code: str, message: str) -> dict[str, Any]:
     return {"type": "error", "code": code, "message": message}
+
+
+def _figure_json(figure: Figure) -> dict:
+    return {
+        "headline": figure.headline(),
+        "label": figure.label(),
+        "value": figure.value,
+        "unit": figure.unit,
+        "startValue": figure.start_value,
+        "direction": figure.direction,
+        "about": figure.about,
+    }

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from livedirector_desktop.config import DirectorSettings
 from livedirector_desktop.core.types import Analysis, Candidate, Decision, Outcome
+from livedirector_desktop.director.figures import complete_in, read_figure
 from livedirector_desktop.director.filler import (
     content_words,
     is_filler,
@@ -105,6 +106,13 @@ class Director:
             return self._early_decision(
                 text, None, 0.0, [], "filler while speaking", now_ms, started
             )
+        figure = complete_in(text) if self.settings.figures else None
+        if figure is not None:
+            with self._lock:
+                allowed = self.policy.allows_figure(figure.shot_id)
+            if allowed:
+                reason = f"the sentence's point is a figure: {figure.headline()}"
+                return self._early_decision(text, figure.shot_id, 1.0, [], reason, now_ms, started)
         if not content_words(text):
             return None
         try:
@@ -154,6 +162,9 @@ class Director:
         now_ms = time.monotonic() * 1e3 if now_ms is None else now_ms
         latency: dict[str, float] = {}
         text = " ".join(str(text).split())
+        figure = self._figure(text, now_ms, started)
+        if figure is not None:
+            return figure
         analysis, path, why = self._analyze(text, context)
         latency["llm"] = (time.perf_counter() - started) * 1e3
         query = analysis.query
@@ -210,6 +221,29 @@ class Director:
             latency["total"],
         )
         return decision
+
+    def _figure(self, text: str, now_ms: float, started: float) -> Decision | None:
+        """The decision for a sentence whose point is a figure (no LLM, no search: the
+        rules are certain and take microseconds), or None."""
+        figure = read_figure(text) if self.settings.figures else None
+        if figure is None:
+            return None
+        with self._lock:
+            choice = self.policy.figure(figure.shot_id)
+        if choice is None:
+            return None
+        return Decision(
+            text=text,
+            query="",
+            asset_id=choice.asset_id,
+            confidence=1.0,
+            candidates=[],
+            path="figure",
+            reason=f"{choice.reason}: {figure.headline()} {figure.label()}".strip(),
+            latency_ms={"total": (time.perf_counter() - started) * 1e3},
+            at_ms=now_ms,
+            outcome=Outcome.SHOW,
+        )
 
     def _judged_ahead(
         self, candidates: list[Candidate], judge, floor: float = 0.0, current: str | None = None

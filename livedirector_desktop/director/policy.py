@@ -121,6 +121,19 @@ class Policy:
                 return Choice(alt.asset_id, alt.confidence, "best match not shown recently")
         return Choice(None, 0.0, "best match was just shown")
 
+    def figure(self, figure_id: str) -> Choice | None:
+        """A sentence that says a figure asks for it, unless the creator decides (pinned,
+        held: `decide` answers) or dismissed this figure; the no-return rule does not apply
+        (a number said again is news again)."""
+        if not self.allows_figure(figure_id):
+            return None
+        self.state.last_asked = figure_id
+        return Choice(figure_id, 1.0, "the sentence's point is a figure")
+
+    def allows_figure(self, figure_id: str) -> bool:
+        st = self.state
+        return not (st.pinned or st.hold or figure_id in st.vetoed)
+
     def _left_recently(self, asset_id: str, now_ms: float, asked: str | None) -> bool:
         """The no-return rule: a clip the talk already left is not brought back within
         `no_repeat_within_ms`. A clip on screen, or the one the sentence before asked for

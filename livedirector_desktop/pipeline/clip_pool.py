@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from livedirector_desktop.compositor.scene import layout
+from livedirector_desktop.core.figure import figure_of
 from livedirector_desktop.library.library import Library
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,18 @@ def open_clip_player(
     return ClipPlayer(path, box_w, box_h, start_ms, clock_ms, fps)
 
 
+class FigurePlayer:
+    """A figure's stand-in for a clip player: ready at once, nothing to decode or close."""
+
+    latest: Any = ("figure", 0, 0)  # not a picture: the compositors draw the figure's card
+
+    def __init__(self, start_ms: float) -> None:
+        self.start_ms = start_ms
+
+    def close(self) -> None:
+        pass
+
+
 class ClipPool:
     def __init__(
         self,
@@ -55,7 +68,12 @@ class ClipPool:
         self._about: dict[str, tuple[str, str]] = {}  # asset id -> (title, file), once opened
 
     def open(self, asset_id: str, layout_name: str, start_ms: float) -> Player:
-        """Open a clip and decode its first frame. Blocks: call it off the tick."""
+        """Open a clip and decode its first frame. Blocks: call it off the tick. A figure
+        (core/figure.py) has no file: the compositors draw it from its id."""
+        figure = figure_of(asset_id)
+        if figure is not None:
+            self._about[asset_id] = (f"{figure.headline()} {figure.label()}".strip(), "")
+            return FigurePlayer(start_ms)
         asset = self.library.get(asset_id)
         if asset is not None:
             self._about[asset_id] = (asset.title, asset.path)

@@ -42,6 +42,7 @@ from livedirector_desktop.core.events import (
     ShotChanged,
     StatsUpdated,
 )
+from livedirector_desktop.core.figure import is_figure
 from livedirector_desktop.core.stats import LiveStats
 from livedirector_desktop.core.types import (
     AudioBlock,
@@ -246,6 +247,15 @@ class LiveSession(SessionOutputs):
         with self._plan_lock:
             self.planner.veto(asset_id, self.now_ms(), vetoed)
         self._control("vetoed", sorted(self.director.controls().vetoed))
+
+    def dismiss_figure(self) -> bool:
+        """The figure on screen goes now and is not drawn again this session (the F key);
+        False when no figure is up."""
+        asset_id = self.scene.current.asset_id
+        if not is_figure(asset_id):
+            return False
+        self.veto(asset_id)
+        return True
 
     def set_layout(self, name: str) -> None:
         self.scene.set_layout(name)  # checks the name

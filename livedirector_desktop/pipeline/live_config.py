@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from livedirector_desktop.compositor.figure_card import FigureStyle
 from livedirector_desktop.compositor.scene import layout
 from livedirector_desktop.core.errors import BadInputError
 
@@ -20,6 +21,7 @@ class LiveConfig:
     caption_font: str = ""  # a font file for burned-in captions (empty: the first found)
     record_camera: bool = True  # also record the clean camera + mic (OUT.camera.mp4) for conform
     max_bitrate_kbps: int = 0  # the encoder's cap (streams need one); 0: by program size
+    figure_style: FigureStyle = field(default_factory=FigureStyle)  # how drawn figures look
 
     def __post_init__(self) -> None:
         if not (1 <= self.fps <= 120):

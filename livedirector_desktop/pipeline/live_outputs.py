@@ -106,6 +106,7 @@ class SessionOutputs:
             self.config.max_bitrate_kbps or None,
             clean=clean,
             caption_font=self.config.caption_font,
+            figure_style=self.config.figure_style,
             audio_delay_ns=self._video_latency_ns(),
         )
         # Time zero is once the encoder is open (that takes a moment) and before any frame.

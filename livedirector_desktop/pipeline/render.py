@@ -22,8 +22,10 @@ from pathlib import Path
 from livedirector_desktop.asr.audio import Resampler
 from livedirector_desktop.asr.recognizer import Recognizer
 from livedirector_desktop.asr.transcript import Cue, group_words
+from livedirector_desktop.compositor.figure_card import FigureStyle
 from livedirector_desktop.compositor.scene import Segment, SegmentLog, Timeline, layout
 from livedirector_desktop.core.errors import BadInputError, LiveDirectorError
+from livedirector_desktop.core.figure import is_figure
 from livedirector_desktop.core.geometry import RESOLUTIONS
 from livedirector_desktop.core.paths import check_plan
 from livedirector_desktop.core.types import Decision
@@ -55,6 +57,7 @@ class RenderOptions:
     crf: int = 20
     preset: str = "veryfast"
     chunk_ms: float = 200.0  # audio handed to the recognizer at a time
+    figure_style: FigureStyle = field(default_factory=FigureStyle)
 
 
 @dataclass
@@ -216,6 +219,8 @@ def playable_segments(
     """
     why: dict[str, str] = {}
     for asset_id in dict.fromkeys(s.asset_id for s in segments if s.asset_id):
+        if is_figure(asset_id):
+            continue  # drawn, not read from a file
         asset = library.get(asset_id)
         if asset is None:
             why[asset_id] = "no longer in the library"
@@ -255,7 +260,7 @@ def composite(
     broll_layer = next(la for la in layout(opts.layout) if la.role == "broll")
     _, _, bw, bh = broll_layer.rect.pixels(width, height)
     feed = _BrollFeed(timeline, library, bw, bh)
-    compositor = CpuCompositor(width, height, opts.layout)
+    compositor = CpuCompositor(width, height, opts.layout, opts.figure_style)
     expected_frames = max(1, int(info.duration_ms * float(info.fps) / 1000))
     with open_media(info.path) as container:
         vstream, astream = container.streams.video[0], container.streams.audio[0]

@@ -18,6 +18,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from livedirector_desktop.compositor.scene import LAYOUTS, Segment
+from livedirector_desktop.core.figure import Figure, figure_of
 
 # File suffix -> OpenTimelineIO adapter name.
 EDIT_FORMATS: dict[str, str] = {
@@ -121,17 +122,22 @@ def build_timeline(
             v2.append(otio.schema.Gap(source_range=span(0, start - cursor)))
         clip_info = assets.get(s.asset_id or "", {})
         clip_path = clip_info.get("path") or ""
-        name = Path(clip_path).name if clip_path else str(s.asset_id)
-        ref = otio.schema.ExternalReference(
-            target_url=Path(clip_path).resolve().as_uri() if clip_path else name
-        )
-        # A clip shorter than its segment holds its last frame: the media is at least this long.
-        clip_frames = frames_at(clip_info.get("duration_ms") or 0, rate)
-        ref.available_range = span(0, max(end - start, clip_frames))
+        figure = figure_of(s.asset_id or "")
+        if figure is not None:
+            name, ref = _figure_item(figure, span(0, end - start))
+        else:
+            name = Path(clip_path).name if clip_path else str(s.asset_id)
+            ref = otio.schema.ExternalReference(
+                target_url=Path(clip_path).resolve().as_uri() if clip_path else name
+            )
+            # A clip shorter than its segment holds its last frame: the media is at least
+            # this long.
+            clip_frames = frames_at(clip_info.get("duration_ms") or 0, rate)
+            ref.available_range = span(0, max(end - start, clip_frames))
         clip = otio.schema.Clip(name=name, media_reference=ref, source_range=span(0, end - start))
         decision = {
             "asset_id": s.asset_id,
-            "title": clip_info.get("title"),
+            "title": clip_info.get("title") or (name if figure else None),
             "sentence": s.text,
             "confidence": round(s.confidence, 4),
             "path": s.path,
@@ -152,6 +158,53 @@ def build_timeline(
     if cursor < total and len(v2):
         v2.append(otio.schema.Gap(source_range=span(0, total - cursor)))
     timeline.tracks.extend([v1, v2, a1])
+    return timeline
+
+
+FIGURE_GENERATOR = "LiveDirectorFigure"
+
+
+def _figure_item(figure: Figure, available):
+    """A drawn figure as a title/generator item: what it says, for an editor to restyle."""
+    import opentimelineio as otio
+
+    name = f"Figure {figure.headline()} {figure.label()}".strip()
+    parameters = {
+        "headline": figure.headline(),
+        "label": figure.label(),
+        "value": figure.value,
+        "unit": figure.unit,
+        "start_value": figure.start_value,
+        "direction": figure.direction,
+        "about": figure.about,
+    }
+    ref = otio.schema.GeneratorReference(
+        name=name,
+        generator_kind=FIGURE_GENERATOR,
+        parameters=parameters,
+        available_range=available,
+    )
+    return name, ref
+
+
+def _without_generators(timeline):
+    """The FCP XML and FCPXML adapters cannot write a generator: there a figure is an
+    offline clip named by what it says (the .otio keeps the generator)."""
+    import opentimelineio as otio
+
+    if not any(
+        isinstance(c.media_reference, otio.schema.GeneratorReference) for c in timeline.find_clips()
+    ):
+        return timeline
+    timeline = timeline.deepcopy()
+    for clip in timeline.find_clips():
+        ref = clip.media_reference
+        if isinstance(ref, otio.schema.GeneratorReference):
+            clip.media_reference = otio.schema.MissingReference(
+                name=ref.name, available_range=ref.available_range, metadata={
+                    "livedirector": {"generator_kind": ref.generator_kind,
+                                     "parameters": dict(ref.parameters)}},
+            )  # fmt: skip
     return timeline
 
 
@@ -176,6 +229,8 @@ def write_string(timeline, suffix: str) -> str:
     import opentimelineio as otio
 
     adapter = EDIT_FORMATS[suffix]
+    if adapter != "otio_json":
+        timeline = _without_generators(timeline)
     if adapter == "cmx_3600":
         text = otio.adapters.write_to_string(edl_timeline(timeline), adapter, style="avid")
         # The adapter writes 29.97 and 59.94 as drop-frame timecode (HH:MM:SS;FF); say so.

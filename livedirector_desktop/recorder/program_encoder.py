@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from livedirector_desktop.compositor.figure_card import FigureStyle
 from livedirector_desktop.compositor.scene import ProgramInputs, Shot
 from livedirector_desktop.core.queues import DropOldestQueue
 from livedirector_desktop.core.stats import LiveStats
@@ -113,6 +114,7 @@ class ProgramEncoder:
         clean: bool = False,
         caption_font: str = "",
         audio_delay_ns: int = 0,
+        figure_style: FigureStyle | None = None,
     ) -> None:
         import av
         from av.codec.context import Flags
@@ -167,7 +169,9 @@ class ProgramEncoder:
             stream.codec_context.flags |= Flags.global_header
             stream.codec_context.open()
         self._null.start_encoding()
-        self.compositor = CpuCompositor(width, height, "pip")
+        self.compositor = CpuCompositor(
+            width, height, "pip", figure_style, self.caption_font or None
+        )
         self.black = black(width, height)
         self.video_q: DropOldestQueue[tuple[ProgramInputs, int]] = DropOldestQueue(int(fps * 2))
         self.audio_q: DropOldestQueue[AudioBlock] = DropOldestQueue(500)

@@ -13,7 +13,7 @@ import logging
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QOpenGLContext, QPainter
+from PySide6.QtGui import QColor, QFont, QImage, QOpenGLContext, QPainter
 from PySide6.QtOpenGL import (
     QOpenGLBuffer,
     QOpenGLFramebufferObject,
@@ -24,7 +24,9 @@ from PySide6.QtOpenGL import (
 )
 from PySide6.QtOpenGLWidgets import QOpenGLWidget
 
+from livedirector_desktop.compositor.figure_card import FigureStyle, figure_card
 from livedirector_desktop.compositor.scene import CAPTION_BAND, ProgramInputs, Shot
+from livedirector_desktop.core.figure import figure_of
 from livedirector_desktop.core.geometry import fit_size
 
 log = logging.getLogger(__name__)
@@ -123,6 +125,8 @@ class ProgramView(QOpenGLWidget):
         self.program_w, self.program_h = program_w, program_h
         self.inputs: ProgramInputs | None = None
         self.message = ""
+        self.figure_style = FigureStyle()  # the studio sets it from the settings
+        self.figures_painted = 0  # figure cards drawn (tests read it)
         self.paints = 0
         self._camera = PlaneTextures()
         self._broll: dict[int, PlaneTextures] = {}
@@ -280,10 +284,42 @@ class ProgramView(QOpenGLWidget):
         live = {self.inputs.state.frm.segment_index, self.inputs.state.to.segment_index}
         for shot_id in [k for k in self._broll if k not in live]:
             self._broll.pop(shot_id).destroy()
+        self._paint_figures(state, (vx, vy, vw, vh))
         if self.inputs.caption:
             self._paint_caption(self.inputs.caption, (vx, vy, vw, vh))
         if self.message:
             self._paint_message(self.message)
+
+    def _paint_figures(self, state, viewport) -> None:
+        """Figure cards over the picture: the very pixels the CPU compositor blends into the
+        recording (compositor/figure_card.py), faded with their shot."""
+        weights = [(state.to, state.alpha if state.in_transition else 1.0)]
+        if state.in_transition:
+            weights.append((state.frm, 1.0 - state.alpha))
+        cards = [(figure_of(s.asset_id), w) for s, w in weights if s.asset_id and w > 0]
+        cards = [(f, w) for f, w in cards if f is not None]
+        if not cards:
+            return
+        from livedirector_desktop.compositor.cpu import default_font
+
+        ratio = self.devicePixelRatioF()
+        vx, vy, vw, vh = viewport
+        x, y, w, h = self.figure_style.rect().pixels(vw, vh)
+        top = self.height() * ratio - (vy + vh)  # GL's y is from the bottom
+        painter = QPainter(self)
+        for figure, weight in cards:
+            card = figure_card(figure, w, h, self.figure_style, default_font())
+            image = QImage(card.data, card.shape[1], card.shape[0], QImage.Format.Format_RGBA8888)
+            painter.setOpacity(weight)
+            painter.drawImage(
+                int((vx + x) / ratio), int((top + y) / ratio), image.scaled(
+                    int(w / ratio), int(h / ratio),
+                    Qt.AspectRatioMode.IgnoreAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation,
+                ) if ratio != 1 else image,
+            )  # fmt: skip
+            self.figures_painted += 1
+        painter.end()
 
     def _paint_caption(self, text: str, viewport) -> None:
         """The scene model's caption band, in the widget's logical pixels."""

@@ -37,6 +37,7 @@ from livedirector_desktop.core.events import (
     StreamChanged,
     VirtualCameraChanged,
 )
+from livedirector_desktop.core.figure import figure_of
 from livedirector_desktop.core.types import Decision, TranscriptEvent
 from livedirector_desktop.runner import SessionRunner
 from livedirector_desktop.ui.background import Background
@@ -120,6 +121,7 @@ class StudioWindow(QMainWindow):
         left = QWidget()
         lv = QVBoxLayout(left)
         self.preview = ProgramView(self.session.config.width, self.session.config.height)
+        self.preview.figure_style = self.session.config.figure_style
         lv.addWidget(self.preview, 1)
         controls = QHBoxLayout()
         self.record_button = QPushButton("● Record  (R)")
@@ -226,6 +228,7 @@ class StudioWindow(QMainWindow):
         QShortcut(QKeySequence("R"), self, activated=self.toggle_record)
         QShortcut(QKeySequence("V"), self, activated=self.veto_selected)
         QShortcut(QKeySequence("C"), self, activated=self.captions_button.toggle)
+        QShortcut(QKeySequence("F"), self, activated=self.session.dismiss_figure)
 
     # ---------------------------------------------------------------- engine events
 
@@ -269,7 +272,10 @@ class StudioWindow(QMainWindow):
                     item.setIcon(thumbnail_icon(asset, self.icons))
                 item.setData(Qt.ItemDataRole.UserRole, c.asset_id)
                 self.suggestions.addItem(item)
+        figure = figure_of(decision.asset_id or "")
         shown = decision.asset_id or "camera"
+        if figure is not None:
+            shown = f"figure {figure.headline()} {figure.label()} (F dismisses it)"
         self.decision_label.setText(
             f"“{decision.text}” → <b>{html.escape(shown)}</b> via {decision.path}: "
             f"{html.escape(decision.reason)} ({decision.latency_ms.get('total', 0):.0f} ms)"
