@@ -208,9 +208,8 @@ def blend_card(
     frame: np.ndarray, width: int, height: int, card: np.ndarray, x: int, y: int
 ) -> None:
     """Blend an RGBA card into an I420 frame in place, its top left at (x, y) (even)."""
-    from livedirector_desktop.compositor.cpu import planes
-
-    yp, up, vp = planes(frame, width, height)
+    yp = frame[:height]
+    up, vp = frame[height:].reshape(2, height // 2, width // 2)  # I420: U then V
     cy, ca, cu, cv, ca2 = _card_planes(card)
     ch, cw = card.shape[:2]
     ch, cw = min(ch, height - y) // 2 * 2, min(cw, width - x) // 2 * 2
