@@ -183,3 +183,44 @@ def test_live_draws_each_figure_within_a_moment_and_the_api_announces_it(
     figures = [s for s in shots if is_figure(s.asset_id)]
     assert len({s.asset_id for s in figures}) == 10
     assert session.stats.late_ticks / max(1, session.stats.ticks) < 0.05
+
+
+@pytest.mark.server
+def test_the_control_api_announces_a_figure_and_dismisses_it(sample_library, tmp_path):
+    from livedirector_desktop.control.server import ControlServer
+    from tests.test_control_api import connect, next_of
+
+    audio, segments = speak(
+        ["Hi everyone, welcome back.", "Our revenue grew twenty percent last year."], gap_s=0.8
+    )
+    audio = np.concatenate([audio, np.zeros(22050 * 8, np.float32)])  # the figure stays a while
+    video = write_talk(tmp_path / "talk.mp4", audio, 22050, width=320, height=180, fps=30)
+    transcript = tmp_path / "talk.json"
+    transcript.write_text(json.dumps({"segments": segments}))
+    session = file_session(sample_library, video, transcript)
+    server = ControlServer(session, 0, token="t0ken")
+    session.start()
+    server.start()
+    try:
+        with connect(server) as ws:
+            shown = next_of(ws, "overlay_command", 20, lambda m: m["figure"] is not None)
+            assert shown["figure"]["headline"] == "+20%"
+            assert shown["figure"]["label"] == "Revenue"
+            assert shown["figure"]["value"] == 20 and shown["figure"]["unit"] == "%"
+            ws.send(json.dumps({"action": "take", "assetId": shown["assetId"]}))
+            assert next_of(ws, "error")["code"] == "BAD_VALUE"
+            ws.send(json.dumps({"action": "dismissFigure"}))
+            seen: dict[str, dict] = {}
+            while len(seen) < 2:  # the veto is announced, and the cut the next tick makes
+                message = json.loads(ws.recv(timeout=5))
+                if message["type"] in ("overlay_command", "control"):
+                    seen.setdefault(message["type"], message)
+            assert seen["overlay_command"]["assetId"] is None
+            assert seen["overlay_command"]["cause"] == "veto"
+            assert seen["control"]["name"] == "vetoed"
+            assert shown["assetId"] in seen["control"]["value"]
+            ws.send(json.dumps({"action": "dismissFigure"}))
+            assert next_of(ws, "error")["code"] == "NO_FIGURE"
+    finally:
+        server.stop()
+        session.stop()

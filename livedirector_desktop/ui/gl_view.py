@@ -284,6 +284,11 @@ class ProgramView(QOpenGLWidget):
         live = {self.inputs.state.frm.segment_index, self.inputs.state.to.segment_index}
         for shot_id in [k for k in self._broll if k not in live]:
             self._broll.pop(shot_id).destroy()
+        # QPainter draws with textures of its own: leave it no plane bound (with the
+        # camera's Y plane left on unit 0, a figure's card showed the camera in red).
+        for unit in (2, 1, 0):
+            f.glActiveTexture(GL_TEXTURE0 + unit)
+            f.glBindTexture(0x0DE1, 0)
         self._paint_figures(state, (vx, vy, vw, vh))
         if self.inputs.caption:
             self._paint_caption(self.inputs.caption, (vx, vy, vw, vh))

@@ -316,3 +316,49 @@ def test_sessions_page_makes_the_final_cut_with_progress(qtbot, studio, tmp_path
     assert "rocket-launch" in [s["asset_id"] for s in timeline["segments"]]
     assert json.loads(recording.with_suffix(".json").read_text())["live"]  # left as it was
     assert page.final_cut_progress.isHidden()
+
+
+@pytest.mark.parametrize("alpha", [1.0, 0.5])
+def test_gl_preview_draws_a_figure_as_the_recording_does(qtbot, alpha):
+    """A figure's card in the preview is the recording's card: same place, same pixels."""
+    import av
+
+    from livedirector_desktop.compositor.cpu import CpuCompositor
+    from livedirector_desktop.compositor.scene import ProgramInputs, SceneState, Shot
+    from livedirector_desktop.core.types import Frame
+    from livedirector_desktop.director.figures import read_figure
+    from livedirector_desktop.media.synthetic import webcam_frame
+    from livedirector_desktop.ui.gl_view import ProgramView
+
+    w, h = 854, 480
+    cam = (
+        av.VideoFrame.from_ndarray(webcam_frame(w, h, 0.3), format="bgr24")
+        .reformat(format="yuv420p")
+        .to_ndarray()
+    )
+    figure = read_figure("We went from five hundred to two thousand subscribers.")
+    view = ProgramView(w, h)
+    qtbot.addWidget(view)
+    view.resize(w, h)
+    view.show()
+    qtbot.waitExposed(view)
+    state = SceneState(Shot(None, 0), Shot(figure.shot_id, 1), alpha)
+    view.show_inputs(ProgramInputs(state, "pip", Frame(cam, w, h, 0, 1), {}, 1))
+    qtbot.waitUntil(lambda: view.figures_painted > 0, timeout=5_000)
+    image = view.grabFramebuffer().convertToFormat(view.grabFramebuffer().format().Format_RGB888)
+    gl = (
+        np.frombuffer(image.constBits(), np.uint8, image.sizeInBytes())
+        .reshape(image.height(), image.bytesPerLine())[:, : w * 3]
+        .reshape(h, w, 3)
+    )
+    cpu = CpuCompositor(w, h, "pip").draw(state, cam, w, h, lambda s: None)
+    cpu_rgb = av.VideoFrame.from_ndarray(cpu, format="yuv420p").to_ndarray(format="rgb24")
+    x, y, cw, ch = view.figure_style.rect().pixels(w, h)
+    card_gl, card_cpu = gl[y : y + ch, x : x + cw], cpu_rgb[y : y + ch, x : x + cw]
+    assert card_cpu.mean() < cpu_rgb.mean()  # the dark card is there
+    diff = np.abs(card_gl.astype(int) - card_cpu.astype(int))
+    # Chroma is half size in the recording: the text's coloured edges differ a little.
+    assert diff.mean() < 4 and np.percentile(diff, 95) <= 16, (
+        diff.mean(),
+        np.percentile(diff, 95),
+    )
