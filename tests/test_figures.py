@@ -95,3 +95,47 @@ def test_a_figure_still_being_said_waits_for_its_last_word() -> None:
     assert complete_in("we went from five hundred to") is None
     assert complete_in("bitcoin hit a hundred thousand") is None
     assert complete_in("bitcoin hit a hundred thousand dollars").value == 100_000
+
+
+def test_the_director_draws_a_change_but_keeps_the_clip_for_an_incidental_amount(
+    sample_library,
+):
+    """A change in percent is the sentence's point: drawn even when a clip would fit. An
+    amount or a count the library can show stays B-roll; with no clip for it, it is drawn.
+    The creator's dismissal and pin win."""
+    from livedirector_desktop.core.types import Outcome
+    from livedirector_desktop.director.director import Director
+    from livedirector_desktop.director.reasoner import KeywordReasoner
+
+    director = Director(sample_library, KeywordReasoner())
+    change = director.decide("Falcon rocket launches got ninety percent cheaper.", now_ms=0)
+    assert change.path == "figure" and figure_of(change.asset_id).value == 90
+    assert change.outcome is Outcome.SHOW and change.latency_ms["total"] < 50
+
+    amount = director.decide("SpaceX launched a rocket that cost 62 million dollars.", now_ms=1e5)
+    assert amount.asset_id == "rocket-launch", amount
+    count = director.decide("Last week my newsletter passed ten thousand readers.", now_ms=2e5)
+    assert count.path == "figure" and figure_of(count.asset_id).unit == "readers", count
+
+    assert director.decide("I have two kids and a dog.", now_ms=3e5).path != "figure"
+    director.veto(change.asset_id)  # dismissed: the same figure is not drawn again
+    again = director.decide("Falcon rocket launches got ninety percent cheaper.", now_ms=4e5)
+    assert again.asset_id != change.asset_id
+    director.pin("coffee-pour")
+    pinned = director.decide("Revenue grew twenty percent.", now_ms=5e5)
+    assert pinned.asset_id == "coffee-pour" and pinned.path == "manual"
+
+
+def test_early_a_change_is_drawn_once_its_number_is_said(sample_library):
+    from livedirector_desktop.director.director import Director
+    from livedirector_desktop.director.reasoner import KeywordReasoner
+
+    director = Director(sample_library, KeywordReasoner())
+    assert director.decide_early("our revenue grew by twenty", 0) is None or (
+        not is_figure(director.decide_early("our revenue grew by twenty", 0).asset_id)
+    )
+    early = director.decide_early("our revenue grew by twenty percent", 0)
+    assert early is not None and figure_of(early.asset_id).value == 20
+    # An amount waits for the whole sentence: the library may show what it is about.
+    amount = director.decide_early("the rocket cost sixty two million dollars", 0)
+    assert amount is None or not is_figure(amount.asset_id)

@@ -32,6 +32,16 @@ class Figure:
     text: str = ""
 
     @property
+    def is_change(self) -> bool:
+        """The number is the sentence's point whatever else it names: a share or change in
+        percent, points that moved, a multiple, a change from one value to another. An
+        amount or a count ("thirty-one million dollars", "a million homes") is drawn only
+        when the library has no clip for the sentence."""
+        if self.start_value is not None or self.unit in ("%", "x"):
+            return True
+        return self.unit == "points" and self.direction in ("up", "down")
+
+    @property
     def shot_id(self) -> str:
         """The figure as the shot planner's asset id (all but `text`: the same figure said
         twice is one shot)."""

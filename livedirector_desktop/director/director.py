@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from livedirector_desktop.config import DirectorSettings
+from livedirector_desktop.core.figure import Figure
 from livedirector_desktop.core.types import Analysis, Candidate, Decision, Outcome
 from livedirector_desktop.director.figures import complete_in, read_figure
 from livedirector_desktop.director.filler import (
@@ -107,7 +108,7 @@ class Director:
                 text, None, 0.0, [], "filler while speaking", now_ms, started
             )
         figure = complete_in(text) if self.settings.figures else None
-        if figure is not None:
+        if figure is not None and figure.is_change:
             with self._lock:
                 allowed = self.policy.allows_figure(figure.shot_id)
             if allowed:
@@ -162,9 +163,11 @@ class Director:
         now_ms = time.monotonic() * 1e3 if now_ms is None else now_ms
         latency: dict[str, float] = {}
         text = " ".join(str(text).split())
-        figure = self._figure(text, now_ms, started)
-        if figure is not None:
-            return figure
+        figure = read_figure(text) if self.settings.figures else None
+        if figure is not None and figure.is_change:
+            decided = self._figure(figure, text, now_ms, started)
+            if decided is not None:
+                return decided
         analysis, path, why = self._analyze(text, context)
         latency["llm"] = (time.perf_counter() - started) * 1e3
         query = analysis.query
@@ -197,6 +200,16 @@ class Director:
         outcome = Outcome.SHOW if choice.asset_id else Outcome.CAMERA
         if held:
             outcome = Outcome.KEEP
+        if (
+            figure is not None
+            and outcome is Outcome.CAMERA
+            and not analysis.is_filler
+            and path != "error"
+        ):
+            # An amount or a count, and no clip in the library shows what it is about.
+            decided = self._figure(figure, text, now_ms, started)
+            if decided is not None:
+                return decided
         decision = Decision(
             text=text,
             query=query,
@@ -222,12 +235,9 @@ class Director:
         )
         return decision
 
-    def _figure(self, text: str, now_ms: float, started: float) -> Decision | None:
-        """The decision for a sentence whose point is a figure (no LLM, no search: the
-        rules are certain and take microseconds), or None."""
-        figure = read_figure(text) if self.settings.figures else None
-        if figure is None:
-            return None
+    def _figure(self, figure: Figure, text: str, now_ms: float, started: float) -> Decision | None:
+        """The decision to draw the figure the sentence says (None: the creator's controls
+        decide, or they dismissed it)."""
         with self._lock:
             choice = self.policy.figure(figure.shot_id)
         if choice is None:

@@ -226,9 +226,20 @@ def _unit_of(tokens: list[str], number: _Number) -> tuple[str, int]:
         return _CURRENCY_SIGNS[after], number.last + 1
     if after == "x" or (after == "times" and after2 not in ("a", "an", "per", "every", "each")):
         return "x", number.last + 1
-    if len(after) > 2 and after not in _NOT_COUNTED and after not in _STOP and after.isalpha():
+    if _counted(after):
         return after, number.last + 1
     return "", number.last
+
+
+_PLURALS = _words("people children men women staff feet sheep fish deer cattle")
+
+
+def _counted(word: str) -> bool:
+    """A thing counted: a plural noun ("2,000 subscribers"), not an adjective made of the
+    number ("a thousand-piece puzzle") nor a time ("three days")."""
+    if len(word) <= 2 or not word.isalpha() or word in _NOT_COUNTED or word in _STOP:
+        return False
+    return word in _PLURALS or (word.endswith("s") and not word.endswith("ss"))
 
 
 def _direction(tokens: list[str]) -> str:
