@@ -184,6 +184,15 @@ def test_live_draws_each_figure_within_a_moment_and_the_api_announces_it(
     assert len({s.asset_id for s in figures}) == 10
     assert session.stats.late_ticks / max(1, session.stats.ticks) < 0.05
 
+    # The final cut of that recording: each figure up while its sentence is said.
+    from livedirector_desktop.pipeline.conform import conform
+
+    final = tmp_path / "live.final.mp4"
+    conform(out, final, sample_library)
+    cut = check_pixels(final, segments)
+    assert all(when is not None and when <= 0 for when in cut["found"].values()), cut
+    assert not cut["over_other"], cut
+
 
 @pytest.mark.server
 def test_the_control_api_announces_a_figure_and_dismisses_it(sample_library, tmp_path):

@@ -15,6 +15,7 @@ import itertools
 from pathlib import Path
 
 from livedirector_desktop.asr.transcript import Cue, read_transcript
+from livedirector_desktop.compositor.figure_card import FigureStyle
 from livedirector_desktop.compositor.scene import Segment
 from livedirector_desktop.config import DirectorSettings
 from livedirector_desktop.core.errors import BadInputError
@@ -183,7 +184,10 @@ def conform(
     opts: RenderOptions | None = None,
     progress: Progress | None = None,
     settings: DirectorSettings | None = None,
+    figure_style: FigureStyle | None = None,
 ) -> RenderResult:
+    """The final cut of a live recording (see `livedirector conform`); `figure_style`: how
+    drawn figures look, when `opts` is not given (the layout is the recording's)."""
     program = Path(program)
     camera = camera_copy_path(program)
     if not camera.is_file():
@@ -192,7 +196,7 @@ def conform(
             "the studio and `live` write it beside every recording (unless turned off)",
         )
     log = read_live_log(program)
-    opts = opts or RenderOptions(layout=log.layout)
+    opts = opts or RenderOptions(layout=log.layout, figure_style=figure_style or FigureStyle())
     if log.transition_ms is not None:
         opts.transition_ms = float(log.transition_ms)
     segments = conform_segments(log, opts, settings or DirectorSettings())

@@ -111,6 +111,7 @@ class StudioWindow(QMainWindow):
         )
         tabs.addTab(self.library_page, "Library")
         self.sessions_page = SessionsPage(self.sessions, self.session.library, self.background)
+        self.sessions_page.figure_style = self.session.config.figure_style
         self.sessions_page.message.connect(self.statusBar().showMessage)
         tabs.addTab(self.sessions_page, "Sessions")
         self.tabs = tabs

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from livedirector_desktop.compositor.figure_card import FigureStyle
 from livedirector_desktop.core.files import partial_name
 from livedirector_desktop.library.library import Library
 from livedirector_desktop.sessions.store import SessionStore
@@ -38,6 +39,7 @@ class SessionsPage(QWidget):
     ) -> None:
         super().__init__(parent)
         self.sessions, self.library, self.background = sessions, library, background
+        self.figure_style = FigureStyle()  # the window sets the studio's
         self.last_final_cut: Path | None = None
         self.final_cut_error = ""
         layout = QVBoxLayout(self)
@@ -118,7 +120,14 @@ class SessionsPage(QWidget):
             self.message.emit(f"Final cut saved: {result.output}")
 
         self.background.run(
-            lambda: conform(recording, output, self.library, progress=self.progress.emit), done
+            lambda: conform(
+                recording,
+                output,
+                self.library,
+                progress=self.progress.emit,
+                figure_style=self.figure_style,
+            ),
+            done,
         )
 
     def _ask_output(self, recording: Path) -> Path | None:
