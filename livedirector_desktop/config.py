@@ -158,6 +158,12 @@ class DirectorSettings(_Section):
     max_on_screen_ms: int = _key(
         10000, "director", "Longest a clip stays once no sentence asks for it (ms)", ge=1000
     )
+    # A drawn figure is read, not glanced at: it stays this long once up, even when the next
+    # sentence begins on something else (a clip that replaces it waits as long). Longer
+    # and it lingers over the next sentence when the number ends its sentence.
+    figure_min_ms: int = _key(
+        2000, "director", "Shortest time a drawn figure stays on screen (ms)", ge=0, le=20000
+    )
     camera_min_ms: int = _key(
         1000, "director", "Shortest look at the speaker between two clips (ms)", ge=0, le=10000
     )

@@ -216,8 +216,11 @@ def test_the_control_api_announces_a_figure_and_dismisses_it(sample_library, tmp
             assert shown["figure"]["headline"] == "+20%"
             assert shown["figure"]["label"] == "Revenue"
             assert shown["figure"]["value"] == 20 and shown["figure"]["unit"] == "%"
-            ws.send(json.dumps({"action": "take", "assetId": shown["assetId"]}))
-            assert next_of(ws, "error")["code"] == "BAD_VALUE"
+            ws.send(json.dumps({"action": "take", "assetId": "figure:{broken"}))
+            assert next_of(ws, "error")["code"] == "UNKNOWN_ASSET"
+            ws.send(json.dumps({"action": "take", "assetId": shown["assetId"]}))  # pinned
+            pinned = next_of(ws, "control", 5, lambda m: m["name"] == "pinned")
+            assert pinned["value"] == shown["assetId"]
             ws.send(json.dumps({"action": "dismissFigure"}))
             seen: dict[str, dict] = {}
             while len(seen) < 2:  # the veto is announced, and the cut the next tick makes

@@ -320,3 +320,44 @@ def test_releasing_hold_in_a_pause_lets_the_clip_go_in_its_time():
     p.hold(False, 20_000)
     live.to(20_100)
     assert live.cuts[-1][1] is None  # its time was long over: it goes now
+
+
+# ---------------------------------------------------------------------- figures
+
+FIG = 'figure:{"v":20.0,"u":"%","d":"up","a":"revenue"}'
+FIG2 = 'figure:{"v":12.0,"u":"%","d":"down","a":"stock"}'
+
+
+def test_a_figure_stays_to_be_read_though_the_next_sentence_begins_at_once():
+    live = Live(DirectorSettings(**{**TIMING.model_dump(), "figure_min_ms": 3000}))
+    first = live.planner.began(0)
+    live.to(3000)
+    assert live.planner.decided(first, FIG, 3000, 3000)  # the number came with its last word
+    second = live.planner.began(3300)  # 0.3 s later, about nothing the library shows
+    live.to(3400)
+    live.planner.heard(second, None, 3400)
+    live.to(5900)
+    assert live.screen_at(5900) == FIG  # a clip would have gone at 3.8 s
+    live.to(6100)
+    assert live.screen_at(6100) is None  # read for 3 s, then the speaker
+
+
+def test_a_figure_replaces_the_clip_its_own_sentence_first_asked_for():
+    live = Live(DirectorSettings(**{**TIMING.model_dump(), "figure_min_ms": 3000}))
+    first = live.planner.began(0)
+    live.to(500)
+    live.planner.heard(first, "stock-chart", 500)  # "The stock" ...
+    live.to(1500)
+    live.planner.heard(first, FIG2, 1500)  # ... "fell 12%": the number is the point
+    live.to(1600)
+    assert live.cuts == [(500, "stock-chart"), (1500, FIG2)]
+    # A figure up, and the next sentence's first words ask for a clip: it waits its turn.
+    live.to(3000)
+    live.planner.decided(first, FIG2, 3000, 3000)
+    second = live.planner.began(3200)
+    live.to(3300)
+    live.planner.heard(second, "coffee", 3300)
+    live.to(4400)
+    assert live.screen_at(4400) == FIG2
+    live.to(4600)
+    assert live.screen_at(4600) == "coffee"  # at 1.5 s + 3 s, not before

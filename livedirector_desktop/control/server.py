@@ -255,12 +255,7 @@ class ControlServer:
         asset_id = message.get("assetId")
         if not isinstance(asset_id, str) or not asset_id:
             return error("BAD_VALUE", f'{action} needs an "assetId"')
-        if figure_of(asset_id) is not None:
-            if action in ("manualOverride", "take"):
-                return error("BAD_VALUE", "a figure is drawn when it is said; it cannot be taken")
-            session.veto(asset_id, action == "veto")
-            return None
-        if session.library.get(asset_id) is None:
+        if figure_of(asset_id) is None and session.library.get(asset_id) is None:
             return error("UNKNOWN_ASSET", f"no clip {asset_id!r} in the library")
         if action in ("manualOverride", "take"):
             session.take(asset_id)

@@ -22,6 +22,10 @@ The timing rules, once:
   `camera_min_ms` (a shorter look reads as a flash: the next clip cuts straight on).
 - One change a sentence: a clip put up by a sentence's words is confirmed or corrected
   once, by the whole sentence.
+- A drawn figure (core/figure.py) is a shot like a clip, read rather than glanced at: it
+  stays at least `figure_min_ms` once up, even as the next sentence begins; and it may
+  replace the clip its own sentence's first words put up (the rules read the number with
+  certainty; the clip was a guess).
 - The creator's take, hold and veto win over all of it.
 """
 
@@ -31,6 +35,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from livedirector_desktop.core.figure import is_figure
 from livedirector_desktop.core.types import Decision, Outcome
 
 INF = float("inf")
@@ -45,6 +50,7 @@ class Timing(Protocol):
     continuity_wait_ms: int
     max_on_screen_ms: int
     camera_min_ms: int
+    figure_min_ms: int
 
 
 @dataclass(frozen=True)
@@ -138,20 +144,26 @@ class ShotPlanner:
         shot = self.shot
         if self._manual or sentence != self.sentence or not self.speaking:
             return
-        if shot.sentence == sentence:
+        replaces_guess = is_figure(asset_id) and not is_figure(shot.asset_id) and shot.early
+        if shot.sentence == sentence and not replaces_guess:
             return  # this sentence already had its early change: its end decides
         if self._pending is not None and self._pending.sentence == sentence:
-            return
+            if not (is_figure(asset_id) and not is_figure(self._pending.asset_id)):
+                return
+            self._pending = None  # the figure instead of the clip the first words asked for
         if asset_id is not None and asset_id in self.vetoed:
             return
         if asset_id is None:
             self._pending = None  # an older sentence's clip, held back: the talk moved on
             if shot.asset_id is not None:
-                self._cut(now_ms, None, "moved on", decision, text)
+                self._leave(now_ms, now_ms)
         elif asset_id == shot.asset_id:
             self._keep(sentence, early=True)
         else:
-            self._show(asset_id, sentence, now_ms, "early", decision, text, early=True)
+            self._show(
+                asset_id, sentence, now_ms, "early", decision, text, early=True,
+                correct=replaces_guess and shot.sentence == sentence,
+            )  # fmt: skip
 
     def decided(
         self,
@@ -208,7 +220,7 @@ class ShotPlanner:
         if shot.asset_id is not None and shot.sentence < sentence:
             # Another subject's clip, up across the pause: back to the speaker after its
             # tail when that leaves a real look at them before this clip.
-            leave = shot.sentence_end_ms + self.timing.tail_ms
+            leave = max(shot.sentence_end_ms + self.timing.tail_ms, self._floor_ms())
             if now_ms - leave >= self.timing.camera_min_ms:
                 self._cut(leave, None, "moved on")
         self._show(asset_id, sentence, now_ms, "sentence", decision, text, correct=ours)
@@ -306,7 +318,7 @@ class ShotPlanner:
         """Let time pass to now_ms: a held-back cut comes due, a clip has had its time."""
         while True:
             shot, pending = self.shot, self._pending
-            leave = shot.leave_ms if shot.asset_id else INF
+            leave = max(shot.leave_ms, self._floor_ms()) if shot.asset_id else INF
             at = pending.at_ms if pending is not None else INF
             if min(leave, at) > now_ms:
                 return
@@ -348,7 +360,7 @@ class ShotPlanner:
         shot = self.shot
         at = now_ms
         if shot.asset_id is not None and not correct:
-            at = max(at, shot.since_ms + self.timing.min_on_screen_ms)
+            at = max(at, shot.since_ms + self.timing.min_on_screen_ms, self._floor_ms())
         if at > now_ms:
             # The clip up now has its minimum time first; it stays until this one follows.
             self._pending = _Pending(at, asset_id, sentence, decision, text, early)
@@ -359,10 +371,19 @@ class ShotPlanner:
         self.shot.sentence, self.shot.early = sentence, early
 
     def _leave(self, at_ms: float, now_ms: float) -> None:
+        """The talk moved on: back to the speaker at at_ms (a figure once it has been read)."""
+        at_ms = max(at_ms, self._floor_ms())
         if at_ms <= now_ms:
             self._cut(at_ms, None, "moved on")
         else:
             self.shot.leave_ms = min(self.shot.leave_ms, at_ms)
+
+    def _floor_ms(self) -> float:
+        """Until when the shot up stays whatever is said (a figure: while it is read)."""
+        shot = self.shot
+        if not is_figure(shot.asset_id) or self._manual:
+            return -INF
+        return shot.since_ms + self.timing.figure_min_ms
 
     def _cut(
         self,
