@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from livedirector_desktop.core.figure import Figure, figure_of, is_figure
@@ -138,3 +139,54 @@ def test_early_a_change_is_drawn_once_its_number_is_said(sample_library):
     # An amount waits for the whole sentence: the library may show what it is about.
     amount = director.decide_early("the rocket cost sixty two million dollars", 0)
     assert amount is None or not is_figure(amount.asset_id)
+
+
+@pytest.mark.parametrize(
+    ("text", "headline"),
+    [
+        ("growth was -3% last quarter", "−3%"),
+        ("GDP growth was minus 0.5 percent", "−0.5%"),
+        ("more than 50 percent of people use phones", "50%"),  # a level, not a rise
+        ("we went from 2,000 to 3,000 subscribers", "2,000 → 3,000"),  # not years
+        ("the deal was worth 999.9 million dollars", "$1B"),
+        ("I'm a hundred percent sure about this", None),  # figures of speech
+        ("you have to give 110 percent", None),
+        ("we doubled down on quality", None),
+    ],
+)
+def test_signs_levels_and_figures_of_speech(text: str, headline: str | None) -> None:
+    figure = read_figure(text)
+    assert (figure.headline() if figure else None) == headline
+
+
+def test_a_range_still_being_said_waits_for_its_end() -> None:
+    assert complete_in("unemployment fell from 5 percent") is None
+    assert complete_in("unemployment fell from 5 percent to 3 percent").start_value == 5
+
+
+def test_damaged_figure_ids_are_not_figures() -> None:
+    for bad in ('{"v":NaN}', '{"v":1e400}', '{"v":true}', '{"v":2,"u":null}', '{"v":-1}',
+                '{"v":2,"d":"sideways"}', "[" * 5000):  # fmt: skip
+        assert figure_of("figure:" + bad) is None, bad
+
+
+def test_many_figures_drawn_in_any_order_each_get_their_own_card() -> None:
+    """The card and its I420 planes are cached by the figure, never by a memory address
+    that a later card may reuse (a recording once drew another figure's card)."""
+    import random
+
+    from livedirector_desktop.compositor.cpu import CpuCompositor
+    from livedirector_desktop.compositor.figure_card import figure_card
+    from livedirector_desktop.compositor.scene import Shot
+
+    w, h = 640, 360
+    camera = np.full((h * 3 // 2, w), 128, np.uint8)
+    ids = [Figure(float(n), "%", None, "up", "revenue").shot_id for n in range(1, 31)]
+    compositor = CpuCompositor(w, h, "pip")
+    fresh = {i: compositor.draw_shot(Shot(i, 1), camera, w, h, None).copy() for i in ids}
+    rng = random.Random(3)
+    for _ in range(90):
+        shot_id = rng.choice(ids)
+        figure_card(figure_of(rng.choice(ids)), 300, 170, compositor.figure_style, "")
+        drawn = compositor.draw_shot(Shot(shot_id, 1), camera, w, h, None)
+        assert np.array_equal(drawn, fresh[shot_id]), shot_id

@@ -9,6 +9,7 @@ Sizes follow the card, so it reads at 480p as at 1080p.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -44,22 +45,32 @@ class FigureStyle:
             return 255, 200, 61
 
 
-_CARDS: OrderedDict[tuple, np.ndarray] = OrderedDict()
 _CARD_CACHE_SIZE = 16
+# Cards and their I420 planes by (figure, size, style, font), least recently used dropped;
+# the recording's writer thread and the preview's GUI thread both draw figures.
+_CARDS: OrderedDict[tuple, np.ndarray] = OrderedDict()
+_PLANES: OrderedDict[tuple, tuple] = OrderedDict()
+_LOCK = threading.Lock()
+
+
+def _cached(cache: OrderedDict, key: tuple, make):
+    with _LOCK:
+        value = cache.get(key)
+        if value is not None:
+            cache.move_to_end(key)
+            return value
+    value = make()
+    with _LOCK:
+        cache[key] = value
+        while len(cache) > _CARD_CACHE_SIZE:
+            cache.popitem(last=False)
+    return value
 
 
 def figure_card(figure: Figure, w: int, h: int, style: FigureStyle, font_path: str) -> np.ndarray:
     """The card (h x w x 4, RGBA uint8) of a figure at a pixel size; cached."""
     key = (figure.shot_id, w, h, style, font_path)
-    card = _CARDS.get(key)
-    if card is not None:
-        _CARDS.move_to_end(key)
-        return card
-    card = _draw(figure, max(w, 16), max(h, 16), style, font_path)
-    _CARDS[key] = card
-    if len(_CARDS) > _CARD_CACHE_SIZE:
-        _CARDS.popitem(last=False)
-    return card
+    return _cached(_CARDS, key, lambda: _draw(figure, max(w, 16), max(h, 16), style, font_path))
 
 
 def _fitting_font(draw, text: str, font_path: str, size_px: int, max_w: float):
@@ -106,7 +117,7 @@ def _draw(figure: Figure, w: int, h: int, style: FigureStyle, font_path: str) ->
     bar_w = max(3, w // 45)
     draw.rectangle((0, radius, bar_w, h - radius), fill=accent)
     pad = max(4, h // 12)
-    left, right = bar_w + pad, w - pad
+    left, right = bar_w + pad, max(bar_w + pad + 1, w - pad)
     label = figure.label()
     label_font = _fitting_font(draw, label, font_path, round(h * 0.13), right - left)
     label_h = round(h * 0.13) if label else 0
@@ -173,15 +184,8 @@ def _draw_bars(draw, figure: Figure, box, accent, font_path: str) -> None:
 # ---------------------------------------------------------------------- into I420
 
 
-_PLANES: OrderedDict[tuple, tuple] = OrderedDict()
-
-
 def _card_planes(card: np.ndarray) -> tuple:
     """The card as BT.601 limited-range Y, U, V with its alpha at full and half size."""
-    key = (card.ctypes.data, card.shape)
-    planes = _PLANES.get(key)
-    if planes is not None:
-        return planes
     rgb = card[..., :3].astype(np.float32)
     r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
     y = 16 + 0.257 * r + 0.504 * g + 0.098 * b
@@ -197,20 +201,17 @@ def _card_planes(card: np.ndarray) -> tuple:
     # Chroma averaged weighted by alpha: a transparent corner must not tint its neighbours.
     u2 = half(u * a) / np.maximum(a2, 1e-6)
     v2 = half(v * a) / np.maximum(a2, 1e-6)
-    planes = (y, a, u2, v2, a2)
-    _PLANES[key] = planes
-    if len(_PLANES) > _CARD_CACHE_SIZE:
-        _PLANES.popitem(last=False)
-    return planes
+    return y, a, u2, v2, a2
 
 
 def blend_card(
-    frame: np.ndarray, width: int, height: int, card: np.ndarray, x: int, y: int
+    frame: np.ndarray, width: int, height: int, card: np.ndarray, x: int, y: int, planes=None
 ) -> None:
-    """Blend an RGBA card into an I420 frame in place, its top left at (x, y) (even)."""
+    """Blend an RGBA card into an I420 frame in place, its top left at (x, y) (even);
+    `planes`: the card's `_card_planes`, when cached."""
     yp = frame[:height]
     up, vp = frame[height:].reshape(2, height // 2, width // 2)  # I420: U then V
-    cy, ca, cu, cv, ca2 = _card_planes(card)
+    cy, ca, cu, cv, ca2 = planes if planes is not None else _card_planes(card)
     ch, cw = card.shape[:2]
     ch, cw = min(ch, height - y) // 2 * 2, min(cw, width - x) // 2 * 2
     if ch <= 0 or cw <= 0:
@@ -230,4 +231,7 @@ def draw_figure(
 ) -> None:
     """The figure's card drawn into the frame (I420, in place) where the style puts it."""
     x, y, w, h = style.rect().pixels(width, height)
-    blend_card(frame, width, height, figure_card(figure, w, h, style, font_path), x, y)
+    card = figure_card(figure, w, h, style, font_path)
+    key = (figure.shot_id, w, h, style, font_path)  # the card's own key: never another's
+    planes = _cached(_PLANES, key, lambda: _card_planes(card))
+    blend_card(frame, width, height, card, x, y, planes)

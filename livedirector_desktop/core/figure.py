@@ -10,6 +10,7 @@ from sentences; compositor/figure_card.py draws them.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 
@@ -79,8 +80,10 @@ def _is_change(figure: Figure) -> bool:
 def _number(value: float) -> str:
     if value >= 1e6:
         for scale, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M")):
-            if value >= scale:
-                return f"{value / scale:.3g}{suffix}"
+            # 999.9M is "1B", not "1e+03M"; beyond trillions, written out in trillions
+            if value >= scale * 0.9995 or scale == 1e6:
+                scaled = value / scale
+                return (f"{scaled:.3g}" if scaled < 1000 else f"{scaled:,.0f}") + suffix
     if value == int(value):
         return f"{int(value):,}"
     return f"{value:,.2f}".rstrip("0").rstrip(".")
@@ -108,13 +111,16 @@ def figure_of(asset_id: str) -> Figure | None:
         return None
     try:
         data = json.loads(asset_id[len(FIGURE_PREFIX) :])
-        start = data.get("s")
-        return Figure(
-            float(data["v"]),
-            str(data.get("u", "")),
-            None if start is None else float(start),
-            str(data.get("d", "")),
-            str(data.get("a", "")),
-        )
-    except (ValueError, KeyError, TypeError, AttributeError):
+        value, start = data["v"], data.get("s")
+        texts = [data.get(k, "") for k in ("u", "d", "a")]
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None
+    numbers = [value] if start is None else [value, start]
+    if not all(
+        isinstance(n, (int, float)) and not isinstance(n, bool) and math.isfinite(n) and n >= 0
+        for n in numbers
+    ):
+        return None  # NaN, inf or a negative value: no card could say it
+    if not all(isinstance(t, str) for t in texts) or texts[1] not in ("", "up", "down"):
+        return None
+    return Figure(float(value), texts[0], None if start is None else float(start), *texts[1:])

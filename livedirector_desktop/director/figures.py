@@ -75,7 +75,7 @@ _STOP = (
     also already roughly approximately than in on for with after before since per every
     each within another all got get reached hit hits reach made make makes sold earned
     paid spent went goes going came today percent points point there what which when who
-    where how why not no yes very really much many more less up down if as or
+    where how why not no yes very really much many more less up down if as or minus negative
     """
     )
     | _UP
@@ -100,7 +100,9 @@ class _Number:
 
 
 def _tokens(text: str) -> list[str]:
-    text = text.lower().replace("per cent", "percent").replace("-", " ")
+    text = text.lower().replace("per cent", "percent")
+    text = re.sub(r"(?<![\w.])[-−](?=\d)", " minus ", text)  # "-3%": a fall, not a hyphen
+    text = text.replace("-", " ")
     text = re.sub(r"(\d)x\b", r"\1 x", text)  # "5x": five times
     return _TOKEN.findall(text)
 
@@ -242,9 +244,25 @@ def _counted(word: str) -> bool:
     return word in _PLURALS or (word.endswith("s") and not word.endswith("ss"))
 
 
+# Words that make the number a level, not a change: "more than 50 percent of people",
+# "up to 30 percent off", "down to 5 percent".
+_LEVELS = {("more", "than"), ("less", "than"), ("fewer", "than"), ("up", "to"), ("down", "to")}
+# Numbers said as a figure of speech: "I'm a hundred percent sure", "give 110 percent".
+_IDIOMS = re.compile(
+    r"\b(?:100|a hundred|one hundred|110|a hundred and ten) (?:%|percent) "
+    r"(?:sure|certain|confident|honest|right|correct|agree|committed|behind)"
+    r"|\bgive (?:it )?\d+ ?(?:%|percent)|\bdoubled? down\b"
+)
+
+
 def _direction(tokens: list[str]) -> str:
-    up = sum(t in _UP for t in tokens)
-    down = sum(t in _DOWN for t in tokens)
+    """Up or down, from the words of change; "minus" and "negative" before a number say
+    down; a level ("more than", "up to") is not a change."""
+    pairs = set(itertools.pairwise(tokens))
+    levels = {w for pair in pairs & _LEVELS for w in pair}
+    up = sum(t in _UP and t not in levels for t in tokens)
+    down = sum(t in _DOWN and t not in levels for t in tokens)
+    down += sum(t in ("minus", "negative") for t in tokens)
     if up > down:
         return "up"
     if down > up:
@@ -303,26 +321,31 @@ def _is_year(tokens: list[str], number: _Number, unit: str) -> bool:
     whole = number.value == int(number.value)
     if not (number.digits and whole and 1900 <= number.value <= 2100):
         return False
+    if "," in tokens[number.first]:
+        return False  # "2,000 subscribers" is a count; a year has no comma
     return not unit or unit in ("and", "to") or before in ("in", "since", "by", "of", "from")
 
 
 def read_figure(text: str) -> Figure | None:
     """The figure a sentence says, or None when its point is not a number."""
+    if _IDIOMS.search(" ".join(_tokens(text))):
+        return None
     tokens = _tokens(text)
     numbers = [n for n in _numbers(tokens) if n.value >= 0]
     if not numbers:
         return _multiple_only(tokens, text)
+    direction = _direction(tokens)  # once: a long transcript must not cost its square
     candidates: list[tuple[int, Figure]] = []
     for k, number in enumerate(numbers):
         unit, end = _unit_of(tokens, number)
-        if _is_year(tokens, number, unit):
-            continue
         nxt = numbers[k + 1] if k + 1 < len(numbers) else None
         ranged = _range(tokens, number, unit, end, nxt)
         if ranged is not None:
             candidates.append((4, ranged))
             continue
-        figure = _single(tokens, number, unit, end)
+        if _is_year(tokens, number, unit):
+            continue
+        figure = _single(tokens, number, unit, end, direction)
         if figure is not None:
             rank = 3 if figure.unit in ("%", "points", "x", *_CURRENCY_SIGNS.values()) else 2
             candidates.append((rank, figure))
@@ -334,9 +357,10 @@ def read_figure(text: str) -> Figure | None:
     )
 
 
-def _single(tokens: list[str], number: _Number, unit: str, end: int) -> Figure | None:
+def _single(
+    tokens: list[str], number: _Number, unit: str, end: int, direction: str
+) -> Figure | None:
     value = number.value
-    direction = _direction(tokens)
     if unit in ("%", "points", *_CURRENCY_SIGNS.values()):
         about = _about(tokens, number.first, unit) or _about_after(tokens, end)
         return Figure(value, unit, None, direction, about)
@@ -402,4 +426,6 @@ def complete_in(partial: str) -> Figure | None:
         return None
     if last in ("a", "an", "and", "to", "from", "by") or _digits_value(last) is not None:
         return None
+    if figure.start_value is None and "from" in tokens[-6:] and "to" not in tokens[-5:]:
+        return None  # "fell from 5 percent" goes on "to 3 percent"
     return figure
