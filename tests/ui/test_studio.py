@@ -242,6 +242,17 @@ def test_transcript_panel_shows_partials_then_finals(qtbot, studio):
     assert "Hi everyone, welcome back to the channel." in final_html and "#111111" in final_html
 
 
+def preview_rgb(view, w: int, h: int) -> np.ndarray:
+    """What the OpenGL preview shows, as an RGB array (h x w x 3)."""
+    image = view.grabFramebuffer().convertToFormat(view.grabFramebuffer().format().Format_RGB888)
+    return (
+        np.frombuffer(image.constBits(), np.uint8, image.sizeInBytes())
+        .reshape(image.height(), image.bytesPerLine())[:, : w * 3]
+        .reshape(h, w, 3)
+        .copy()  # the QImage's memory goes with it
+    )
+
+
 @pytest.mark.parametrize("layout", ["fullscreen", "pip", "side-by-side"])
 @pytest.mark.parametrize("alpha", [1.0, 0.35])
 def test_gl_preview_matches_the_recording_compositor(qtbot, layout, alpha):
@@ -277,12 +288,7 @@ def test_gl_preview_matches_the_recording_compositor(qtbot, layout, alpha):
         ProgramInputs(state, layout, Frame(cam, w, h, 0, 1), {1: (broll, 320, 240)}, 1)
     )
     qtbot.waitUntil(lambda: view.paints > 0, timeout=5_000)
-    image = view.grabFramebuffer().convertToFormat(view.grabFramebuffer().format().Format_RGB888)
-    gl = (
-        np.frombuffer(image.constBits(), np.uint8, image.sizeInBytes())
-        .reshape(image.height(), image.bytesPerLine())[:, : w * 3]
-        .reshape(h, w, 3)
-    )
+    gl = preview_rgb(view, w, h)
     cpu = CpuCompositor(w, h, layout).draw(
         state, cam, w, h, lambda s: (broll, 320, 240) if s.asset_id else None
     )
@@ -345,12 +351,7 @@ def test_gl_preview_draws_a_figure_as_the_recording_does(qtbot, alpha):
     state = SceneState(Shot(None, 0), Shot(figure.shot_id, 1), alpha)
     view.show_inputs(ProgramInputs(state, "pip", Frame(cam, w, h, 0, 1), {}, 1))
     qtbot.waitUntil(lambda: view.figures_painted > 0, timeout=5_000)
-    image = view.grabFramebuffer().convertToFormat(view.grabFramebuffer().format().Format_RGB888)
-    gl = (
-        np.frombuffer(image.constBits(), np.uint8, image.sizeInBytes())
-        .reshape(image.height(), image.bytesPerLine())[:, : w * 3]
-        .reshape(h, w, 3)
-    )
+    gl = preview_rgb(view, w, h)
     cpu = CpuCompositor(w, h, "pip").draw(state, cam, w, h, lambda s: None)
     cpu_rgb = av.VideoFrame.from_ndarray(cpu, format="yuv420p").to_ndarray(format="rgb24")
     x, y, cw, ch = view.figure_style.rect().pixels(w, h)
