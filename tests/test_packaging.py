@@ -39,12 +39,15 @@ def app() -> Path:
     return exe
 
 
-def run(exe: Path, home: Path, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+def run(
+    exe: Path, home: Path, *args: str, timeout: int = 300, env_extra: dict | None = None
+) -> subprocess.CompletedProcess:
     env = {
         "PATH": "/usr/bin:/bin",
         "HOME": str(home),
         "LIVEDIRECTOR_HOME": str(home / "ld"),
         "LANG": "C.UTF-8",
+        **(env_extra or {}),
     }
     if os.environ.get("DISPLAY"):
         env["DISPLAY"] = os.environ["DISPLAY"]
@@ -157,3 +160,38 @@ def test_first_run_without_models_says_what_to_install(app, tmp_path):
         assert "Traceback" not in studio.stderr
     finally:
         shutil.move(hidden, bundled)
+
+
+def test_the_bundle_syncs_a_library_with_s3(app, tmp_path):
+    """The bundle keeps botocore's descriptions of only the services the app calls: S3 must
+    still work from it (moto's S3 server on loopback)."""
+    import boto3
+
+    from tests.test_s3sync import _start_moto
+
+    aws = {
+        "AWS_ACCESS_KEY_ID": "testing-key",
+        "AWS_SECRET_ACCESS_KEY": "testing-secret",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    proc, url = _start_moto(aws)
+    try:
+        boto3.client(
+            "s3", endpoint_url=url, region_name="us-east-1",
+            aws_access_key_id="testing-key", aws_secret_access_key="testing-secret",
+        ).create_bucket(Bucket="clips")  # fmt: skip
+        samples = run(app, tmp_path, "library", "samples", str(tmp_path / "c"), "--seconds", "1")
+        assert samples.returncode == 0, samples.stderr
+        assert run(app, tmp_path, "library", "import", str(tmp_path / "c")).returncode == 0
+        sync = ["--bucket", "clips", "--endpoint-url", url, "--json"]
+        pushed = run(app, tmp_path, "library", "push", *sync, env_extra=aws)
+        assert pushed.returncode == 0, pushed.stderr
+        other = tmp_path / "elsewhere"
+        other.mkdir()
+        pulled = run(app, other, "library", "pull", *sync, env_extra=aws)
+        assert pulled.returncode == 0, pulled.stderr
+        listed = run(app, other, "library", "list", "--json")
+        assert len(json.loads(listed.stdout)) == 12, listed.stdout[-2000:]
+    finally:
+        proc.terminate()
+        proc.wait(10)
