@@ -44,16 +44,30 @@ for name in ("embeddings", "smollm2-135m", "vosk-en", "whisper-base"):
         continue
     models.install(name, stage, source=found)
     print(f"build: bundling {name} from {found}")
+
+# Whisper's weights stored in int8, as the app's loader would quantize them at every start:
+# 75 MB instead of 145 MB, the same decode bit for bit (livedirector_desktop/asr/ct2_int8.py).
+import shutil
+
+from livedirector_desktop.asr.ct2_int8 import quantize_int8
+
+whisper = stage / models.get_spec("whisper-base").folder
+if whisper.is_dir():
+    quantize_int8(whisper, whisper.with_name(".whisper-int8"))
+    shutil.rmtree(whisper)
+    whisper.with_name(".whisper-int8").rename(whisper)
+    print("build: whisper-base stored with int8 weights")
 PYEOF
 
 started=$(date +%s)
 "$PY" -m PyInstaller --noconfirm --clean --log-level WARN \
   --distpath "$ROOT/dist" --workpath "$ROOT/build/pyinstaller" packaging/livedirector.spec
-# Debug sections are ~100 MB of the Linux bundle (CTranslate2's extension alone 63 MB of its
-# 65): stripped from every library but those in auditwheel's NAME.libs folders, whose headers
-# patchelf rewrote (strip breaks them). Not on macOS, where it would break code signatures.
+# Debug sections and symbol tables are ~105 MB of the Linux bundle (CTranslate2's extension
+# alone 63 MB of its 65; the symbols dynamic linking needs stay): stripped from every library
+# but those in auditwheel's NAME.libs folders, whose headers patchelf rewrote (strip breaks
+# them). Not on macOS, where it would break code signatures.
 if [ "$(uname -s)" = "Linux" ] && command -v strip >/dev/null 2>&1; then
   find dist/livedirector/_internal -name "*.so*" -type f -size +1M -not -path "*.libs/*" \
-    -exec strip --strip-debug {} + || echo "build: some libraries could not be stripped"
+    -exec strip --strip-unneeded {} + || echo "build: some libraries could not be stripped"
 fi
 echo "build: dist/livedirector in $(( $(date +%s) - started )) s, $(du -sh dist/livedirector | cut -f1)"
