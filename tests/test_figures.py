@@ -168,6 +168,24 @@ def test_signs_levels_and_figures_of_speech(text: str, headline: str | None) -> 
     assert (figure.headline() if figure else None) == headline
 
 
+@pytest.mark.parametrize(
+    ("text", "headline", "label"),
+    [
+        ("Photovoltaics got ninety percent cheaper in ten years.", "−90%", "Photovoltaics"),
+        ("Batteries are now 20% smaller.", "−20%", "Batteries"),
+        ("The new chip is 40 percent faster.", "+40%", "New chip"),
+        ("I finally bench pressed a hundred kilos at the gym.", "100", "Bench · kilos"),
+        ("Family income rose 5 percent.", "+5%", "Family income"),  # -ly, not an adverb
+        ("Apple recently sold 50 million phones.", "50M", "Apple · phones"),
+    ],
+)
+def test_comparatives_say_the_direction_and_adverbs_are_not_the_subject(
+    text: str, headline: str, label: str
+) -> None:
+    figure = read_figure(text)
+    assert figure is not None and (figure.headline(), figure.label()) == (headline, label)
+
+
 def test_a_range_still_being_said_waits_for_its_end() -> None:
     assert complete_in("unemployment fell from 5 percent") is None
     assert complete_in("unemployment fell from 5 percent to 3 percent").start_value == 5

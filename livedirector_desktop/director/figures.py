@@ -50,6 +50,7 @@ _UP = _words(
     grew grow grows growing rose rise rises rising risen increased increase increases up
     jumped jump jumps climbed climb gained gain gains soared surged more boosted raised
     higher expanded added improved doubled tripled quadrupled spiked
+    bigger larger faster heavier longer pricier costlier
     """
 )
 _DOWN = _words(
@@ -57,6 +58,7 @@ _DOWN = _words(
     fell fall falls falling fallen dropped drop drops down decreased decrease declined
     decline declines lost lose loses shrank shrunk shrink cut cuts halved plunged
     plummeted slid slipped sank lower less fewer crashed tumbled dipped
+    cheaper smaller slower shorter
     """
 )
 # Nouns after a number that make it a time or a small count, never a figure on its own.
@@ -280,6 +282,16 @@ _VERBS = _words(
 )
 
 
+# Adverbs that come between a speaker and their verb (a list: "family", "Italy", "early"
+# and "supply" end in -ly too).
+_ADVERBS = _words(
+    """
+    finally really actually recently literally basically suddenly quickly easily officially
+    reportedly apparently currently eventually successfully barely hardly
+    """
+)
+
+
 def _verb_like(tok: str) -> bool:
     return tok in _VERBS or tok in _STOP or (len(tok) > 4 and tok.endswith("ed"))
 
@@ -290,6 +302,10 @@ def _about(tokens: list[str], first: int, unit: str, after_verb: bool = False) -
     `after_verb`: tokens[first] is that verb ("Our costs tripled")."""
     words: list[str] = []
     for tok in reversed(tokens[:first]):
+        if tok in _ADVERBS:  # "I finally bench pressed ...": not what the number is about
+            if words:
+                break
+            continue
         if not words:
             if tok in _STOP or (not after_verb and _verb_like(tok)) or not tok.isalpha():
                 continue  # the verb and words between it and the number
