@@ -189,7 +189,10 @@ class Director:
         notes = [why] if why else []
         judge = None
         if self.judge is not None and self.settings.judge and path == "llm":
-            judge = self._judged_ahead(candidates, self._judgment(text, latency, notes, context))
+            ask = self._judgment(text, latency, notes, context)
+            judge = self._judged_ahead(candidates, ask)
+            if query.strip():
+                candidates, judge = self._sentence_first(text, candidates, judge, ask, notes)
         with self._lock:
             choice = self.policy.decide(candidates, analysis.is_filler, now_ms, judge)
             held = self.policy.state.hold and not self.policy.state.pinned
@@ -254,6 +257,27 @@ class Director:
             at_ms=now_ms,
             outcome=Outcome.SHOW,
         )
+
+    def _sentence_first(self, text: str, candidates: list[Candidate], judge, ask, notes):
+        """The LLM's query led to a clip judged off-topic, where the sentence alone ranks
+        another first ("roasted marshmallows" -> "roast marshmallow cake" puts a baking clip
+        over the campfire): that one is weighed too, before nothing is shown."""
+        if not candidates or (judge(candidates[0]) or 0.0) >= self.settings.evidence_threshold:
+            return candidates, judge
+        if judge(candidates[0]) is None:
+            return candidates, judge
+        try:
+            alone = retrieve(self.library, text, "", self.settings.top_k, 0.0)
+        except Exception as exc:  # a broken store must not stop the show
+            log.error("retrieval failed: %s", exc)
+            return candidates, judge
+        if not alone or alone[0].asset_id == candidates[0].asset_id:
+            return candidates, judge
+        ours = {c.asset_id: c for c in candidates}
+        pick = ours.get(alone[0].asset_id, alone[0])
+        ranked = [pick, *(c for c in candidates if c.asset_id != pick.asset_id)]
+        notes.append(f"the sentence alone ranks {pick.asset_id} first: weighed too")
+        return ranked, self._judged_ahead(ranked, ask)
 
     def _judged_ahead(
         self, candidates: list[Candidate], judge, floor: float = 0.0, current: str | None = None
