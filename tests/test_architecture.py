@@ -90,3 +90,22 @@ def test_no_qt_imports_outside_ui_package():
             if stripped.startswith(("import PySide6", "from PySide6", "import shiboken6")):
                 offenders.append(f"{path}: {stripped}")
     assert offenders == []
+
+
+def test_modules_and_functions_stay_short():
+    """No module over 600 lines, no function over 100 (a reader holds one in their head):
+    the rule the code review set, kept by the suite rather than by memory."""
+    import ast
+
+    long_modules, long_functions = [], []
+    for path in sorted((ROOT / "livedirector_desktop").rglob("*.py")):
+        source = path.read_text()
+        name = path.relative_to(ROOT)
+        if source.count("\n") > 600:
+            long_modules.append(f"{name}: {source.count(chr(10))} lines")
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                length = node.end_lineno - node.lineno + 1
+                if length > 100:
+                    long_functions.append(f"{name}:{node.lineno} {node.name}: {length} lines")
+    assert long_modules == [] and long_functions == [], long_modules + long_functions

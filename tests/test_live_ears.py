@@ -29,6 +29,25 @@ def _listen(whisper_path, pcm: np.ndarray, streaming: bool, block: int = 1600) -
     return [e for e in events + rec.finish() if e.is_final]
 
 
+def test_live_decoding_on_its_own_thread_hears_what_one_model_hears(whisper_path, real_talk):
+    """Live finals are decoded by a one-thread copy of the model (faster: see
+    whisper_backend); on real speech it hears the same words, timed alike, as the encoder's
+    own model does."""
+    from livedirector_desktop.asr.whisper_backend import WhisperRecognizer
+
+    rec = WhisperRecognizer(whisper_path, language="en", streaming=True)
+    assert rec._decoder is not rec.model
+    audio = real_talk[0][: 7 * 16000].astype(np.float32) / 32768
+    split = rec._decode(audio, True, 15.0, "")
+    rec._decoder = rec.model
+    single = rec._decode(audio, True, 15.0, "")
+    assert "John Dashwood had then leisure" in split[0]
+    assert split[0] == single[0]
+    assert [w for w, _, _ in split[1]] == [w for w, _, _ in single[1]]
+    for (_, s1, e1), (_, s2, e2) in zip(split[1], single[1], strict=True):
+        assert abs(s1 - s2) <= 20 and abs(e1 - e2) <= 20
+
+
 # ---------------------------------------------------------------- the VAD
 
 

@@ -10,9 +10,16 @@ Two ways to listen, behind the same Recognizer protocol:
 Why the streaming decode does not call `transcribe`: Whisper pads every window to 30 s, and
 the encoder's cost grows faster than the window (base, int8, two threads: 0.19 s for 8 s,
 0.24 s for 10 s, 1.2 s for 30 s). CTranslate2 accepts shorter windows, so an utterance is
-encoded with the window its caller asks for: short for partials, 10 s for finals, where
+encoded with the window its caller asks for: short for partials, 15 s for finals, where
 shorter windows lost words of real speech. Token counts are capped by the utterance's length
 (a looping decoder stops), and a decode whose no-speech probability is high is dropped.
+
+Why live decoding has a model of its own on one thread: the encoder is a few large matrix
+products and gains from two threads (15 s window: 0.15 s on one, 0.09 s on two), but the
+decoder runs one token at a time through small ones, where splitting each across two
+threads costs more than it saves. Measured on LibriVox finals (15 s window, beam 3, prompt,
+word alignment; two cores, idle): 0.39-0.69 s with both on two threads, 0.21-0.29 s with
+the decoder on one (the same text). The copy costs the weights once more (~75 MB of RAM).
 """
 
 from __future__ import annotations
@@ -93,6 +100,12 @@ class WhisperRecognizer:
         model_path = _check_model(model_path)
         self.model = WhisperModel(
             str(model_path), device="cpu", compute_type="int8", cpu_threads=threads
+        )
+        # Token-by-token decoding of live utterances (see the module's docstring).
+        self._decoder = (
+            WhisperModel(str(model_path), device="cpu", compute_type="int8", cpu_threads=1)
+            if streaming and threads > 1
+            else self.model
         )
         if language not in self.model.supported_languages:
             raise BadInputError(
@@ -205,7 +218,7 @@ class WhisperRecognizer:
         # them off it often starts the utterance over in the silence after it.
         tokens_in = self._prompt_tokens(prompt)
         seconds = len(audio) / rate
-        result = model.model.generate(
+        result = self._decoder.model.generate(
             encoder_output,
             [tokens_in],
             beam_size=self.opts.final_beam_size if final else 1,
@@ -224,7 +237,9 @@ class WhisperRecognizer:
         if not final or not text:
             return text, ()
         content_frames = int(seconds * rate / extractor.hop_length)
-        alignment = model.find_alignment(self.tokenizer, [tokens], encoder_output, content_frames)
+        alignment = self._decoder.find_alignment(
+            self.tokenizer, [tokens], encoder_output, content_frames
+        )
         return text, _words(alignment[0] if alignment else [], spaced=self.spaced)
 
     def _heard_tokens(self, ids: list[int], seconds: float) -> list[int]:

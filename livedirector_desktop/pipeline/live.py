@@ -37,12 +37,10 @@ from livedirector_desktop.asr.recognizer import Recognizer, RecognizerWorker
 from livedirector_desktop.compositor.scene import LiveScene, ProgramInputs, SceneState
 from livedirector_desktop.core.clock import now_ns
 from livedirector_desktop.core.events import (
-    ControlChanged,
     EventHub,
     ShotChanged,
     StatsUpdated,
 )
-from livedirector_desktop.core.figure import is_figure
 from livedirector_desktop.core.stats import LiveStats
 from livedirector_desktop.core.types import (
     AudioBlock,
@@ -56,6 +54,7 @@ from livedirector_desktop.director.planner import Cut, ShotPlanner, asks
 from livedirector_desktop.library.library import Library
 from livedirector_desktop.media.sources import AudioSource, VideoSource
 from livedirector_desktop.pipeline.clip_pool import ClipPool, Opener, Player, open_clip_player
+from livedirector_desktop.pipeline.live_commands import SessionCommands
 from livedirector_desktop.pipeline.live_config import LiveConfig, SessionState
 from livedirector_desktop.pipeline.live_outputs import SessionOutputs
 from livedirector_desktop.recorder.live_recording import LiveRecording
@@ -72,7 +71,7 @@ __all__ = ["LiveConfig", "LiveSession", "ProgramInputs", "SessionState"]
 EARLY_VERDICT_MS = 100.0
 
 
-class LiveSession(SessionOutputs):
+class LiveSession(SessionOutputs, SessionCommands):
     def __init__(
         self,
         library: Library,
@@ -208,70 +207,6 @@ class LiveSession(SessionOutputs):
 
     def now_ms(self) -> float:
         return (now_ns() - self.t0_ns) / 1e6
-
-    # ------------------------------------------------------------------ commands
-
-    def _control(self, name: str, value: Any) -> None:
-        """Tell the views, and the recording's log (conform honours the creator's choices)."""
-        rec = self._recording
-        if rec is not None:
-            rec.note_control(self.now_ms() - (rec.start_ns - self.t0_ns) / 1e6, name, value)
-        self.hub.publish(ControlChanged(name, value))
-
-    def take(self, asset_id: str) -> None:
-        """Show this clip now and keep it (pinned) until cleared: manual choices win."""
-        self.director.pin(asset_id)
-        with self._plan_lock:
-            self.planner.take(asset_id, self.now_ms())
-        self._control("pinned", asset_id)
-        # Opening the clip reads the file: never on the caller's (GUI) thread.
-        threading.Thread(target=self._open_ahead, name="take", daemon=True).start()
-
-    def clear(self) -> None:
-        """Back to the camera now; releases a pinned clip."""
-        self.director.clear(self.now_ms())
-        with self._plan_lock:
-            self.planner.clear(self.now_ms())
-        self._control("pinned", None)
-
-    def hold(self, on: bool) -> None:
-        """Keep what is on screen, whatever is said, until released."""
-        self.director.hold(on)
-        with self._plan_lock:
-            self.planner.hold(on, self.now_ms())
-        self._control("hold", on)
-
-    def veto(self, asset_id: str, vetoed: bool = True) -> None:
-        """Never show this clip in this session (or allow it again)."""
-        self.director.veto(asset_id, vetoed)
-        with self._plan_lock:
-            self.planner.veto(asset_id, self.now_ms(), vetoed)
-        self._control("vetoed", sorted(self.director.controls().vetoed))
-
-    def dismiss_figure(self) -> bool:
-        """The figure on screen goes now and is not drawn again this session (the F key);
-        False when no figure is up."""
-        asset_id = self.scene.current.asset_id
-        if not is_figure(asset_id):
-            return False
-        self.veto(asset_id)
-        return True
-
-    def set_layout(self, name: str) -> None:
-        self.scene.set_layout(name)  # checks the name
-        self.config.layout = name
-        self.hub.publish(ControlChanged("layout", name))
-
-    def set_transition(self, transition_ms: float) -> None:
-        if transition_ms < 0:
-            raise ValueError(f"transition {transition_ms} ms is negative")
-        self.scene.transition_ms = float(transition_ms)
-        self.config.transition_ms = float(transition_ms)
-        self.hub.publish(ControlChanged("transition_ms", float(transition_ms)))
-
-    def set_captions(self, on: bool) -> None:
-        self.config.captions = bool(on)
-        self.hub.publish(ControlChanged("captions", bool(on)))
 
     def state(self) -> SessionState:
         controls = self.director.controls()
