@@ -196,30 +196,31 @@ def test_the_remote_page_in_a_real_browser_controls_thefile_session(live, tmp_pa
         wait_for(page_target, 30, "Chromium's page")
         from websockets.sync.client import connect as ws_connect
 
-        devtools = ws_connect(targets[0]["webSocketDebuggerUrl"], max_size=None)
-        cdp = Cdp(devtools)
+        with ws_connect(targets[0]["webSocketDebuggerUrl"], max_size=None) as devtools:
+            cdp = Cdp(devtools)
 
-        def value(expression: str):
-            return cdp.evaluate(expression)
+            def value(expression: str):
+                return cdp.evaluate(expression)
 
-        wait_for(lambda: value("document.querySelectorAll('#transcript p').length") > 0, 20,
-                 "the transcript on the page")  # fmt: skip
-        wait_for(lambda: value("document.querySelectorAll('.clip').length") > 0, 20,
-                 "suggestions on the page")  # fmt: skip
-        # The thumbnail: the card appears at once, its image once the browser has fetched it.
-        wait_for(lambda: value("document.querySelector('.clip img').naturalWidth") > 0, 10,
-                 "the clip's thumbnail decoded")  # fmt: skip
-        asset = value("document.querySelector('.clip').dataset.assetId")
-        value("document.querySelector('.clip .take').click()")
-        wait_for(lambda: session.state().on_screen == asset, 3, "the clip on the program")
-        wait_for(lambda: value("document.querySelector('.clip.live') !== null"), 3, "on air mark")
-        value("document.getElementById('hold').click()")
-        wait_for(lambda: session.state().hold, 3, "hold")
-        value("document.getElementById('clear').click()")
-        wait_for(lambda: session.state().on_screen is None, 3, "back to the camera")
-        value("document.querySelector('.clip .veto').click()")
-        wait_for(lambda: asset in session.state().vetoed, 3, "the veto")
-        devtools.close()
+            wait_for(lambda: value("document.querySelectorAll('#transcript p').length") > 0, 20,
+                     "the transcript on the page")  # fmt: skip
+            wait_for(lambda: value("document.querySelectorAll('.clip').length") > 0, 20,
+                     "suggestions on the page")  # fmt: skip
+            # The thumbnail: the card appears at once, its image once the browser has fetched it.
+            wait_for(lambda: value("document.querySelector('.clip img').naturalWidth") > 0, 10,
+                     "the clip's thumbnail decoded")  # fmt: skip
+            asset = value("document.querySelector('.clip').dataset.assetId")
+            value("document.querySelector('.clip .take').click()")
+            wait_for(lambda: session.state().on_screen == asset, 3, "the clip on the program")
+            wait_for(
+                lambda: value("document.querySelector('.clip.live') !== null"), 3, "on air mark"
+            )
+            value("document.getElementById('hold').click()")
+            wait_for(lambda: session.state().hold, 3, "hold")
+            value("document.getElementById('clear').click()")
+            wait_for(lambda: session.state().on_screen is None, 3, "back to the camera")
+            value("document.querySelector('.clip .veto').click()")
+            wait_for(lambda: asset in session.state().vetoed, 3, "the veto")
     finally:
         browser.terminate()
         browser.wait(10)
