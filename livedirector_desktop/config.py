@@ -202,7 +202,9 @@ class StudioSettings(_Section):
         "A Whisper model name from `livedirector models list`, or a faster-whisper folder",
         min_length=1,
     )
-    whisper_threads: int = _key(2, "models", "CPU threads for one Whisper decode", ge=1, le=64)
+    whisper_threads: int = _key(
+        2, "models", "CPU threads of the Whisper encoder (live decoding uses one)", ge=1, le=64
+    )
     caption_font: str = _key("", "output", "Caption font file (.ttf/.otf/.ttc; empty: found)")
     figure_accent: str = _key(
         "#ffc83d",
