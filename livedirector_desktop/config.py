@@ -126,7 +126,7 @@ class DirectorSettings(_Section):
     # score and standing out by `early_gap` (and with the judge's evidence); the end of the
     # sentence confirms or corrects it. On the two held-out sets (155 sentences), 0.40 puts
     # up the right clip early for 53 sentences (38 at 0.45) and a wrong one for 19 (13);
-    # 0.35 for 63 and 32.
+    # 0.35 for 63 and 32 (bench/bench_early.py).
     early_threshold: float = _key(
         0.40, "director", "Score for a clip to go up while the sentence is spoken", ge=0, le=1
     )
