@@ -87,35 +87,56 @@ def count(director, items: list[dict]) -> dict:
     }
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--thresholds", nargs="*", type=float, default=[0.45, 0.40, 0.35])
-    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "early.json")
-    args = ap.parse_args()
+def sweep_held_out(field: str, values: list[float], measure, key=lambda v: f"{v:.2f}") -> dict:
+    """{set: {key(value): measure(director, items)}}, the director setting `field` per value.
+
+    Each held-out set's library is built once; the judge gets a long timeout so a slow
+    machine measures the verdicts, not the clock.
+    """
     settings = load_settings()
     embedder, reasoner = load_embedder(settings), make_reasoner(settings)
-    report: dict = {
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
-        "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        "default_early_threshold": settings.director.early_threshold,
-        "sets": {},
-    }
+    sets: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
         for folder in SETS:
             library = held_out_library(folder, Path(tmp), embedder)
             lines = (folder / "sentences.jsonl").read_text().splitlines()
             items = [json.loads(line) for line in lines if line.strip()]
             rows = {}
-            for threshold in args.thresholds:
-                director_settings = settings.director.model_copy(
-                    update={"early_threshold": threshold, "judge_timeout_ms": 20_000}
-                )
+            for value in values:
+                update = {field: value, "judge_timeout_ms": 20_000}
+                director_settings = settings.director.model_copy(update=update)
                 director = make_director(
                     settings.model_copy(update={"director": director_settings}), library, reasoner
                 )
-                rows[f"{threshold:.2f}"] = count(director, items)
-                print(folder.name, threshold, rows[f"{threshold:.2f}"], flush=True)
-            report["sets"][folder.name] = rows
+                rows[key(value)] = measure(director, items)
+                print(folder.name, value, rows[key(value)], flush=True)
+            sets[folder.name] = rows
+    return sets
+
+
+def report_head() -> dict:
+    return {
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
+
+
+def write_report(report: dict, out: Path) -> None:
+    """Write to a temporary name and rename, so an interrupted run leaves the old figures."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_suffix(".json.part")
+    partial.write_text(json.dumps(report, indent=1) + "\n")
+    partial.replace(out)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--thresholds", nargs="*", type=float, default=[0.45, 0.40, 0.35])
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "early.json")
+    args = ap.parse_args()
+    report = report_head()
+    report["default_early_threshold"] = load_settings().director.early_threshold
+    report["sets"] = sweep_held_out("early_threshold", args.thresholds, count)
     totals = {}
     for threshold in args.thresholds:
         key = f"{threshold:.2f}"
@@ -126,10 +147,7 @@ def main() -> None:
         totals[key] = summed
     report["both_sets"] = totals
     print(json.dumps(totals, indent=1))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    partial = args.out.with_suffix(".json.part")
-    partial.write_text(json.dumps(report, indent=1) + "\n")
-    partial.replace(args.out)
+    write_report(report, args.out)
 
 
 if __name__ == "__main__":

@@ -556,6 +556,20 @@ def test_judge_refuses_a_clip_that_only_looks_close(dev_library, llm_reasoner, l
         assert d.asset_id == expected and "evidence" in d.reason, (text, d.asset_id, d.reason)
 
 
+def test_words_so_far_the_local_llm_reads_on_a_library_never_tuned_on(
+    heldout_library, llm_reasoner, llm_judge
+):
+    """Live, on growing words: the judge's strong evidence puts a clip up below the early
+    score; its tie keeps the clip up across to the next sentence's first words."""
+    director = Director(heldout_library, llm_reasoner, slow_ok(), judge=llm_judge, timeout_ms=0)
+    early = director.decide_early("Dice the carrots", 1000)  # ranked first at ~0.40
+    assert early is not None and early.asset_id == "food-salad", early
+    # "Compost is the" ranks the garden clip first, below the score that keeps a clip up.
+    kept = director.decide_early("Compost is the", 5000, current="hobby-gardening")
+    assert kept is not None and kept.asset_id == "hobby-gardening" and "LLM" in kept.reason
+    assert director.decide_early("We tore", 5000, current="hobby-gardening") is None
+
+
 def test_judge_baselines_are_saved_with_the_library_and_survive_a_bad_cache(llm_reasoner, tmp_path):
     from livedirector_desktop.director.judge import LlamaJudge
 

@@ -36,6 +36,23 @@ def test_early_needs_strong_evidence_for_a_new_clip_and_less_to_stay():
     assert policy.early(STRONG, 6000) is None  # the creator's choice stands
 
 
+def test_early_on_the_judges_strong_evidence_and_staying_on_the_llms_tie():
+    policy = Policy(DirectorSettings())
+    # Below the early score, a clip goes up on the judge's evidence at the higher bar...
+    assert policy.early(WEAK, 0, judge=lambda c: 1.05).asset_id == "rocket"
+    assert policy.early(WEAK, 0, judge=lambda c: 0.9) is None
+    # ...and a strong score still needs the judge's nod (a judged-off-topic clip stays off).
+    assert policy.early(STRONG, 0, judge=lambda c: 0.4) is None
+    # The clip up, not ranked first by the words so far: the LLM's tie keeps it...
+    nothing = [Candidate("coffee", "Coffee", 0.2), Candidate("rocket", "Rocket", 0.18)]
+    kept = policy.early(nothing, 500, current="rocket", current_nats=6.0)
+    assert kept is not None and kept.asset_id == "rocket" and "LLM" in kept.reason
+    assert policy.early(nothing, 500, current="rocket", current_nats=2.0) is None
+    # ...unless another clip has the evidence to go up (the talk moved to it).
+    coffee = [Candidate("coffee", "Coffee", 0.62), Candidate("rocket", "Rocket", 0.2)]
+    assert policy.early(coffee, 500, current="rocket", current_nats=6.0).asset_id == "coffee"
+
+
 def test_the_words_so_far_and_the_whole_sentence(sample_library):
     from livedirector_desktop.director.director import Director
     from livedirector_desktop.director.reasoner import KeywordReasoner

@@ -167,6 +167,20 @@ def test_live_the_end_of_a_sentence_corrects_its_early_clip_once():
     assert live.cuts == [(800, "rocket"), (3200, "coffee"), (3800, None)]
 
 
+def test_live_a_clip_the_first_words_kept_gives_way_once_to_one_the_later_words_ask_for():
+    live = Live()
+    p = live.planner
+    live.said(0, "stocks-up", 500, 3000)
+    second = p.began(3600)
+    live.to(3900)
+    p.heard(second, "stocks-up", 3900)  # "Markets" still ranks the clip up first: kept
+    live.to(4600)
+    p.heard(second, "stocks-down", 4600)  # "Markets plunged": the clip it is about
+    p.heard(second, "stocks-up", 5200)  # its one change was made: ignored
+    live.to(5300)
+    assert live.cuts == [(500, "stocks-up"), (4600, "stocks-down")]
+
+
 def test_live_a_clip_decided_after_the_next_sentence_began_is_not_shown():
     live = Live()
     p = live.planner

@@ -121,15 +121,19 @@ class Director:
         except Exception as exc:  # a broken store must not stop the show
             log.error("retrieval failed: %s", exc)
             return None
-        judge = None
+        judge, tie = None, None
         english_judge = is_latin(text) or not self._reads_all_languages()
         if self.judge is not None and self.settings.judge and english_judge:
             notes: list[str] = []
             latency: dict[str, float] = {}
             ask = self._judgment(text, latency, notes)
-            judge = self._judged_ahead(candidates, ask, self.settings.early_threshold, current)
+            # Judged from the score that keeps a clip up: no clip ranked first below it
+            # reached the early evidence on the held-out sets (an LLM call saved).
+            floor = min(self.settings.stay_threshold, self.settings.early_threshold)
+            judge = self._judged_ahead(candidates, ask, floor, current)
+            tie = self._tie_to(text, candidates, current)
         with self._lock:
-            choice = self.policy.early(candidates, now_ms, judge, current)
+            choice = self.policy.early(candidates, now_ms, judge, current, tie)
         if choice is None:
             return None
         return self._early_decision(
@@ -295,6 +299,27 @@ class Director:
         if allowed and allowed[0].score >= max(floor, self.settings.threshold_low):
             known = judge(allowed[:JUDGED], allowed)
         return lambda candidate: known.get(candidate.asset_id)
+
+    def _tie_to(self, text: str, candidates: list[Candidate], current: str | None) -> float | None:
+        """How much the words so far raise the local LLM's odds of naming `current`, the
+        clip up (nats), when its rank alone does not keep it; None when not asked or the
+        judge failed. Cheap: the judge has just read these words (its cache holds them)."""
+        if current is None or self.judge is None:
+            return None
+        first = candidates[0] if candidates else None
+        ranked_first = first is not None and first.asset_id == current
+        if ranked_first and first.score >= self.settings.stay_threshold:
+            return None  # its rank keeps it
+        asset = self.library.get(current)
+        if asset is None:
+            return None  # a drawn figure, or a clip removed from the library
+        try:
+            timeout = self.judge_timeout_ms or self.settings.judge_timeout_ms
+            title = clip_text(asset.title, asset.description)
+            return self.judge.relevances(text, [title], (), timeout_ms=timeout)[0]
+        except Exception as exc:  # no tie known: the clip's rank alone decides
+            log.warning("judge failed on the clip up: %s", exc)
+            return None
 
     def _judgment(self, text: str, latency: dict[str, float], notes: list[str], context=()):
         """The judge as `_judged_ahead` calls it: evidence for each clip of `pool` (ranked

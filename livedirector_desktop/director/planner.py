@@ -21,7 +21,8 @@ The timing rules, once:
   keeps it past `max_on_screen_ms`. Between two clips the speaker shows only for at least
   `camera_min_ms` (a shorter look reads as a flash: the next clip cuts straight on).
 - One change a sentence: a clip put up by a sentence's words is confirmed or corrected
-  once, by the whole sentence.
+  once, by the whole sentence. A clip its first words only kept up (the talk seemed to
+  stay on it) still gives way once to another its later words ask for.
 - A drawn figure (core/figure.py) is a shot like a clip, read rather than glanced at: it
   stays at least `figure_min_ms` once up, even as the next sentence begins; and it may
   replace the clip its own sentence's first words put up (the rules read the number with
@@ -74,6 +75,7 @@ class _Shot:
     sentence_end_ms: float = INF  # when that sentence ended (INF: still spoken, or unknown)
     leave_ms: float = INF  # when it goes unless a sentence keeps it
     early: bool = False  # that sentence's words put it up (or kept it) before its end
+    kept: bool = False  # that sentence's words kept it up (a change still to come)
 
 
 @dataclass
@@ -145,7 +147,7 @@ class ShotPlanner:
         if self._manual or sentence != self.sentence or not self.speaking:
             return
         replaces_guess = is_figure(asset_id) and not is_figure(shot.asset_id) and shot.early
-        if shot.sentence == sentence and not replaces_guess:
+        if shot.sentence == sentence and not replaces_guess and not shot.kept:
             return  # this sentence already had its early change: its end decides
         if self._pending is not None and self._pending.sentence == sentence:
             if not (is_figure(asset_id) and not is_figure(self._pending.asset_id)):
@@ -334,7 +336,7 @@ class ShotPlanner:
         """`sentence` is about the clip on screen: it stays for it."""
         shot = self.shot
         shot.sentence, shot.sentence_end_ms, shot.leave_ms = sentence, INF, INF
-        shot.early = early
+        shot.early = shot.kept = early
         self._pending = None
 
     def _ended(self, end_ms: float) -> None:

@@ -152,10 +152,13 @@ class Policy:
         now_ms: float,
         judge: Judgment | None = None,
         current: str | None = None,
+        current_nats: float | None = None,
     ) -> Choice | None:
         """While a sentence is still being spoken: a new clip only on strong evidence (a
         stricter bar than at its end); `current`, the clip up now (or the one the sentence
-        before asked for), stays when the words so far rank it first. None: no view yet."""
+        before asked for), stays when the words so far rank it first, or when no other
+        clip has the evidence and the local LLM ties the words to it (`current_nats`:
+        how much they raise its odds of naming the clip). None: no view yet."""
         st, s = self.state, self.settings
         if st.pinned or st.hold:
             return None
@@ -165,14 +168,25 @@ class Policy:
         best = allowed[0]
         if current is not None and best.asset_id == current and best.score >= s.stay_threshold:
             return Choice(best.asset_id, best.score, "the talk stays on it")
-        if best.score < s.early_threshold or stands_out(allowed) < s.early_gap:
-            return None
+        if self._strong_early(allowed, judge) and not self._left_recently(
+            best.asset_id, now_ms, st.last_asked
+        ):
+            return Choice(best.asset_id, best.score, "strong match while speaking")
+        tied = current_nats is not None and current_nats >= s.stay_nats
+        if current is not None and current not in st.vetoed and tied:
+            return Choice(current, 0.0, "the words so far are about it (LLM)")
+        return None
+
+    def _strong_early(self, allowed: list[Candidate], judge: Judgment | None) -> bool:
+        """A clip up on the words so far: a high score that stands out, with the judge's
+        nod; or, whatever its score, the judge's evidence at the higher early bar."""
+        s, best = self.settings, allowed[0]
         evidence = judge(best) if judge is not None else None
-        if evidence is not None and evidence < s.evidence_threshold:
-            return None  # the words so far are not about what the clip shows
-        if self._left_recently(best.asset_id, now_ms, st.last_asked):
-            return None
-        return Choice(best.asset_id, best.score, "strong match while speaking")
+        if evidence is not None and evidence >= s.early_evidence:
+            return best.score >= s.threshold_low
+        if best.score < s.early_threshold or stands_out(allowed) < s.early_gap:
+            return False
+        return evidence is None or evidence >= s.evidence_threshold
 
     def shown(self, asset_id: str | None, now_ms: float) -> None:
         """The planner cut to `asset_id` (None: the speaker) at now_ms."""
