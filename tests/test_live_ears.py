@@ -150,6 +150,74 @@ def test_loops_and_echoes_are_caught_and_speech_is_not():
     assert not echoes("Had he married a more amiable woman", said)
 
 
+def test_a_partial_that_starts_over_keeps_its_first_pass():
+    """Whisper base decoding the first half second of a sentence in a padded window, on the
+    natural-pace talk: it heard the words, then started over in the padding. The first pass
+    is kept (it used to be dropped as a loop, and the sentence's first partial came 1.2 s
+    in); speech that does not repeat itself is left whole."""
+    from livedirector_desktop.asr.guards import before_repeat
+
+    heard = {
+        "Samsung Samsung Samsung Samsung Samsung Samsung": "Samsung",
+        "In Master. In Master. In Master. In Master. In Ma": "In Master.",
+        "The central bank would be the central bank would": "The central bank would be",
+        "Market slunge this morning. Market slunge this mo": "Market slunge this morning.",
+        "The economy crashed badly after. The economy crash": "The economy crashed badly after.",
+        "I refuse. I refuse. I refuse. I refuse. I refuse.": "I refuse.",
+    }
+    for decoded, first_pass in heard.items():
+        assert before_repeat(decoded) == first_pass
+    for said in (
+        "He was not an ill-disposed young man, unless to be rather cold-hearted.",
+        "No no, that is not what I said.",
+        "Samsung's new foldable is surprisingly durable.",
+        "Investors are thrilled, portfolios are up twenty percent this year.",
+    ):
+        assert before_repeat(said) == said
+
+
+def test_a_partial_that_takes_up_its_prompt_again_is_not_sent():
+    """ "Um," heard after a sentence about a phone, with that sentence as Whisper's prompt,
+    came out as the prompt going on (natural-pace talk, Whisper base); the phone clip then
+    stayed 3 s into the aside. A partial opening with three words of the last final is
+    not sent; one that only shares a word or two with it is."""
+    from livedirector_desktop.asr.guards import goes_on_from
+
+    said = ["Samsung's new foldable is surprisingly durable."]
+    assert goes_on_from("Samsung's new foldable is a Samsung Galaxy S2", said)
+    assert not goes_on_from("Um.", said)
+    assert not goes_on_from("Samsung phones are everywhere", said)
+    assert not goes_on_from("The foldable is new", said)
+
+
+def test_each_sentence_s_first_words_come_as_soon_as_there_is_voice_enough(whisper_path):
+    """The clip of the sentence before waits for the next sentence's first words (the shot
+    planner's continuity wait), so they must come early: on twelve sentences of the
+    natural-pace talk (pauses 0.3-2 s), real Whisper base, the first partial of a sentence
+    comes within 0.8 s of its audio (200 ms of it from before the voice) for all but one.
+    Before, partials paced by the finals' cost and dropped when they started over: 1.2 s
+    (median, wall) into the sentence."""
+    from livedirector_desktop.asr.audio import Resampler
+    from livedirector_desktop.asr.whisper_backend import WhisperRecognizer
+    from livedirector_desktop.media.synthetic import speak
+    from tests.support import natural_talk
+
+    script, pauses = natural_talk()
+    audio, _ = speak([text for text, _ in script[:12]], gap_s=pauses[:12])
+    resampler = Resampler()
+    pcm = np.concatenate([resampler.push(audio, 22050), resampler.flush()])
+    rec = WhisperRecognizer(whisper_path, language="en", streaming=True)
+    events = [e for i in range(0, len(pcm), 1600) for e in rec.accept(pcm[i : i + 1600])]
+    first: dict[float, object] = {}
+    for event in events:
+        if not event.is_final:
+            first.setdefault(event.start_ms, event)
+    heard_ms = sorted(e.end_ms - e.start_ms for e in first.values())
+    assert len(first) >= 11, [e.text for e in events]
+    assert heard_ms[-2] <= 800, heard_ms
+    assert all(e.text.split() for e in first.values())
+
+
 def test_a_segment_repeating_the_one_before_is_not_a_caption(whisper_path, monkeypatch):
     """Whole-talk mode drops a segment that is already inside the one before it (Whisper
     writing its context again over silence) and one that loops. Whisper does not invent

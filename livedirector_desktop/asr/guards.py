@@ -5,6 +5,9 @@ it loops ("and the and the and the"), or writes again what it was given as conte
 previous sentence, used as its prompt). Both are caught on the text alone:
 - a loop compresses well: Whisper's own check is a gzip ratio above 2.4;
 - an echo is a sentence of several words that was already said just before.
+A partial (a short utterance in a padded window) often starts over in the padding
+("Samsung Samsung Samsung", "In Master. In Master."): its first pass is what was heard,
+so `before_repeat` keeps it rather than dropping the words the director waits for.
 """
 
 from __future__ import annotations
@@ -49,3 +52,41 @@ def echoes(text: str, earlier: list[str]) -> bool:
         return False
     needle = " " + " ".join(said) + " "
     return any(needle in " " + " ".join(words_of(e)) + " " for e in earlier)
+
+
+def goes_on_from(text: str, earlier: list[str], run: int = 3) -> bool:
+    """True when `text` opens with `run` words (two, if it has only two) said together in
+    one of the `earlier` sentences: a partial that took its prompt up again."""
+    opening = words_of(text)[:run]
+    if len(opening) < 2:
+        return False
+    needle = " " + " ".join(opening) + " "
+    return any(needle in " " + " ".join(words_of(e)) + " " for e in earlier)
+
+
+def before_repeat(text: str) -> str:
+    """The text up to where the decoder starts over: a phrase said again right after itself
+    (one word: three times), or the opening words again ("The economy crashed badly after.
+    The economy crash" -> "The economy crashed badly after.")."""
+    tokens = text.split()
+    norm = [" ".join(words_of(t)) for t in tokens]
+    for j in range(1, len(tokens)):
+        rest = len(tokens) - j
+        opening = min(3, rest)
+        if opening >= 2 and norm[j] and _starts_over(norm[j : j + opening], norm[:opening]):
+            return _cut(tokens, j)
+        for n in range(1, min(j, rest) + 1):
+            again = norm[j - n : j] == norm[j : j + n]
+            if again and all(norm[j - n : j]) and (n > 1 or norm[j + 1 : j + 2] == norm[j : j + 1]):
+                return _cut(tokens, j)
+    return text
+
+
+def _starts_over(again: list[str], opening: list[str]) -> bool:
+    """`again` repeats `opening`; its last word may be cut short (the token cap)."""
+    *whole, last = again
+    return whole == opening[: len(whole)] and opening[len(whole)].startswith(last)
+
+
+def _cut(tokens: list[str], j: int) -> str:
+    return " ".join(tokens[:j]).rstrip(",;:-")

@@ -127,8 +127,8 @@ class WhisperRecognizer:
         self.decodes = {"partial": 0, "final": 0}  # counted, for benchmarks
 
     @property
-    def decode_ms(self) -> float:
-        return self.stream.decode_ms if self.stream else 0.0
+    def partial_decode_ms(self) -> float:
+        return self.stream.partial_decode_ms if self.stream else 0.0
 
     # ------------------------------------------------------------------ protocol
 
@@ -187,16 +187,17 @@ class WhisperRecognizer:
     # ------------------------------------------------------------------ one decode
 
     def _decode(self, audio: np.ndarray, final: bool, window_s: float, prompt: str) -> tuple:
-        """One greedy decode of an utterance in an encoder window of `window_s`; words if
-        final. Its wall time feeds the stream's moving average (partials pace by it)."""
+        """One decode of an utterance in an encoder window of `window_s`; words if final.
+        A partial's wall time feeds the stream's moving average: partials pace by their own
+        cost (a final's, three times longer, held the first partial back 1.2 s)."""
         started = time.perf_counter()
         try:
             return self._decode_timed(audio, final, window_s, prompt)
         finally:
             took_ms = (time.perf_counter() - started) * 1000
-            if self.stream is not None:
-                avg = self.stream.decode_ms
-                self.stream.decode_ms = took_ms if not avg else 0.7 * avg + 0.3 * took_ms
+            if self.stream is not None and not final:
+                avg = self.stream.partial_decode_ms
+                self.stream.partial_decode_ms = took_ms if not avg else 0.7 * avg + 0.3 * took_ms
 
     def _prompt_tokens(self, prompt: str) -> list[int]:
         sot = list(self.tokenizer.sot_sequence)

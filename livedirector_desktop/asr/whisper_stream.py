@@ -77,13 +77,14 @@ class WhisperStream:
         self.opts = opts
         self.vad = vad or SileroVad()
         self.backlog_ms = 0.0  # set by the worker thread: audio queued behind this call
-        self.decode_ms = 0.0  # a moving average of one decode's wall time (set by decode)
+        self.partial_decode_ms = 0.0  # moving average of a partial's wall time (set by decode)
         self._heard = 0  # samples fed
         self._pre_roll: list[np.ndarray] = []
         self._utterance: list[np.ndarray] = []
         self._utterance_start = 0  # sample index of the utterance's first sample
         self._voiced = self._silent = self._since_decode = 0  # samples
         self._partial = ""
+        self._partials = 0  # partials decoded of the utterance being heard
         self._early: tuple[str, Words] | None = None  # a final decoded during the pause
         self._said: list[str] = []  # the last finals: the prompt, and what an echo repeats
         self._rest = np.zeros(0, np.float32)  # samples short of a whole VAD frame
@@ -152,7 +153,7 @@ class WhisperStream:
         self._utterance = [*self._pre_roll, frame]
         self._utterance_start = self._heard - sum(len(p) for p in self._utterance)
         self._voiced = len(frame)
-        self._silent = self._since_decode = 0
+        self._silent = self._since_decode = self._partials = 0
         self._pre_roll = []
         self._early = None
 
@@ -163,22 +164,31 @@ class WhisperStream:
             # A voice trailing off may be the sentence's end: the final's decode must not
             # wait behind a partial's, so partials are decoded only in clear speech.
             or self._last_p < opts.speech_threshold
-            or self._since_decode < _samples(self._partial_interval_ms())
             or self._voiced < _samples(opts.min_partial_audio_ms)
+            # The first partial comes as soon as there is voice enough: the clip of the
+            # sentence before waits for these words (shot planner's continuity wait).
+            or (self._partials and self._since_decode < _samples(self._partial_interval_ms()))
             or self.backlog_ms > opts.backlog_max_ms
         ):
             return []
         self._since_decode = 0
+        self._partials += 1
         audio = self._audio()
         window_s = max(opts.partial_window_s, len(audio) / TARGET_RATE_HZ + opts.partial_pad_s)
         text, _ = self.decode(audio, False, window_s, self._prompt())
+        text = guards.before_repeat(text)
         if guards.loops(text) or guards.echoes(text, self._said[-1:]):
+            return []
+        if guards.goes_on_from(text, self._said[-1:]):
+            # Over the padding of a short window Whisper may go on with its prompt: "Um,"
+            # after a sentence on a phone became "Samsung's new foldable is a Samsung
+            # Galaxy S2", and the phone clip stayed 3 s into the aside.
             return []
         return self._partial_event(text)
 
     def _partial_interval_ms(self) -> float:
         opts = self.opts
-        by_cost = min(self.decode_ms / opts.partial_duty, opts.partial_max_interval_ms)
+        by_cost = min(self.partial_decode_ms / opts.partial_duty, opts.partial_max_interval_ms)
         return max(opts.partial_every_ms, by_cost)
 
     def _partial_event(self, text: str) -> list[TranscriptEvent]:
