@@ -303,7 +303,7 @@ class Director:
     def _tie_to(self, text: str, candidates: list[Candidate], current: str | None) -> float | None:
         """How much the words so far raise the local LLM's odds of naming `current`, the
         clip up (nats), when its rank alone does not keep it; None when not asked or the
-        judge failed. Cheap: the judge has just read these words (its cache holds them)."""
+        judge failed. One judge call more on a partial (its latency not yet benchmarked)."""
         if current is None or self.judge is None:
             return None
         first = candidates[0] if candidates else None
