@@ -8,7 +8,8 @@ the other sentence on that clip (`same`), the first of three other clips' (`chan
 one of three sentences that ask for none (`none`). Its first one, two and three words are
 fed to `Director.decide_early` with that clip as `current`, as live feeds them within the
 continuity wait; counted when any of them keeps the clip. Chooses `stay_nats` (99: the
-LLM's tie off, the rank alone keeps a clip); writes bench/results/continuity.json.
+LLM's tie off, the rank alone keeps a clip); also times each verdict (the director's hot
+path live, a clip up: p50/p95 ms). Writes bench/results/continuity.json.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import collections
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,11 +47,14 @@ def pairs(items: list[dict]) -> list[tuple[str, str, dict]]:
     return out
 
 
-def kept(director, clip: str, text: str) -> bool:
+def kept(director, clip: str, text: str, took_ms: list[float]) -> bool:
+    """Whether the first words of `text` keep `clip`; each verdict's wall time to took_ms."""
     words = text.split()
     for n in range(1, min(FIRST_WORDS, len(words)) + 1):
         director.reset()
+        started = time.perf_counter()
         decision = director.decide_early(" ".join(words[:n]), 5000.0, current=clip)
+        took_ms.append((time.perf_counter() - started) * 1000)
         if decision is not None and decision.asset_id == clip:
             return True
     return False
@@ -57,10 +62,25 @@ def kept(director, clip: str, text: str) -> bool:
 
 def count_kept(director, items: list[dict]) -> dict:
     total, count = collections.Counter(), collections.Counter()
+    took_ms: list[float] = []
     for kind, clip, sentence in pairs(items):
         total[kind] += 1
-        count[kind] += kept(director, clip, sentence["text"])
-    return {k: f"{count[k]}/{total[k]}" for k in ("same", "change", "none")}
+        count[kind] += kept(director, clip, sentence["text"], took_ms)
+    row: dict = {k: f"{count[k]}/{total[k]}" for k in ("same", "change", "none")}
+    # The director's hot path live: a partial judged with a clip up (rank, judge, tie).
+    row["decide_early_ms"] = percentiles(took_ms)
+    return row
+
+
+def percentiles(values: list[float]) -> dict:
+    ordered = sorted(values)
+    if not ordered:
+        return {}
+
+    def at(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
+
+    return {"p50": at(0.5), "p95": at(0.95), "max": round(ordered[-1], 1), "n": len(ordered)}
 
 
 def main() -> None:

@@ -158,7 +158,9 @@ class DirectorSettings(_Section):
     # conform alike): at least `min_on_screen_ms` before another clip replaces it; while its
     # sentences are spoken, and across the pauses between them (at most `pause_hold_ms`
     # after one ends); when the next sentence begins, its words have `continuity_wait_ms`
-    # to keep it; once the talk has left it, `tail_ms` after its last sentence.
+    # to keep it, counted from when the recognizer can first deliver them (live, measured:
+    # a replayed transcript ~0.4 s after the voice begins, Whisper ~0.7 s); once the talk
+    # has left it, `tail_ms` after its last sentence.
     min_on_screen_ms: int = _key(
         2500, "director", "Shortest time a clip stays before another replaces it (ms)", ge=0
     )
@@ -170,7 +172,7 @@ class DirectorSettings(_Section):
         ge=0, le=10000,
     )  # fmt: skip
     continuity_wait_ms: int = _key(
-        400, "director", "How long into the next sentence its words may keep the clip (ms)",
+        50, "director", "How long the next sentence's first words, once heard, keep the clip (ms)",
         ge=0, le=5000,
     )  # fmt: skip
     max_on_screen_ms: int = _key(

@@ -134,6 +134,15 @@ def test_filler_rules():
         assert not is_filler(text), text
 
 
+def test_a_hesitation_is_only_the_words_of_one():
+    from livedirector_desktop.director.filler import is_hesitation
+
+    for text in ["Um.", "Um, so,", "Okay.", "OK.", "Hmm", "Okay, so, yeah."]:
+        assert is_hesitation(text), text
+    for text in ["So,", "Well", "Okay, give", "Um, so, where was I?", "The bank", ""]:
+        assert not is_hesitation(text), text
+
+
 def test_non_latin_text_is_not_filler_but_emoji_and_greetings_are():
     for text in [
         "스페이스X가 또 로켓을 궤도로 발사했습니다.",  # Korean: SpaceX launched a rocket

@@ -61,7 +61,11 @@ def test_the_words_so_far_and_the_whole_sentence(sample_library):
     early = director.decide_early("SpaceX just launched another Falcon rocket", 1000)
     assert early is not None and early.asset_id == "rocket-launch" and early.path == "early"
     assert director.decide_early("So the other day I was", 1000) is None  # no view yet
-    assert director.decide_early("Um, okay, so", 1000) is None
+    # A hesitation says the speaker is thinking, not going on about the clip up: the
+    # speaker, at once (the clip need not wait for words that would only come later).
+    um = director.decide_early("Um, okay, so", 1000, current="rocket-launch")
+    assert um is not None and (um.asset_id, um.outcome) == (None, Outcome.CAMERA)
+    assert director.decide_early("So,", 1000) is None  # "So" opens topical sentences too
     # A sign-off tells itself from its first words: the speaker.
     bye = director.decide_early("Thanks for watching, see", 1000)
     assert bye is not None and (bye.asset_id, bye.outcome) == (None, Outcome.CAMERA)

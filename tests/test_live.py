@@ -528,11 +528,12 @@ def test_conform_keeps_manual_takes_and_drops_vetoed_clips():
     out = conform_segments(LiveLog("pip", 500.0, cues, live, set(), decisions), opts, settings)
     # Each clip is fully up as its sentence begins (its crossfade in the pause before); the
     # next clip follows straight on where the pause leaves too short a look at the speaker;
-    # before filler a clip leaves its tail after its sentence; the creator's take keeps its
-    # moment.
+    # before filler a clip leaves its tail after its sentence, or sooner: the continuity
+    # wait after the filler is fed (7500, one crossfade before it) ends at 7550; the
+    # creator's take keeps its moment.
     assert [(s.asset_id, s.start_ms, s.end_ms) for s in out] == [
         ("rocket", 500, 4500),
-        ("coffee", 4500, 7800),
+        ("coffee", 4500, 7550),
         ("mug", 9500, 11000),
     ]
     vetoed = LiveLog("pip", 500.0, cues, live, {"rocket", "mug"}, decisions)

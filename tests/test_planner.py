@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from livedirector_desktop.config import DirectorSettings
 from livedirector_desktop.core.types import Decision, Outcome
 from livedirector_desktop.director.planner import ShotPlanner, plan_talk
@@ -276,6 +278,39 @@ def test_live_the_wait_counts_from_when_the_speaker_began_and_a_verdict_under_wa
     assert again.cuts == [(100, "crypto"), (5000, None)]
 
 
+def test_live_the_wait_counts_from_when_the_recognizer_can_deliver_the_first_words():
+    # Live Whisper delivers a sentence's first words ~0.7 s after its voice begins: the
+    # clip of the sentence before waits that long, and then its wait, for them.
+    live = Live()
+    p = live.planner
+    live.said(0, "crypto", 500, 3000)
+    second = p.began(4600, start_ms=4500, hearing_ms=700)
+    live.to(5600)
+    assert live.screen_at(5600) == "crypto"  # 4500 + 700 + 500: still waiting
+    p.heard(second, "crypto", 5600)  # the first words are about it
+    live.to(9000)
+    assert live.cuts == [(500, "crypto")]
+    # Words that never come: it leaves once they would have had their say.
+    again = Live()
+    again.planner.decided(again.planner.began(0), "crypto", 3000, 100)
+    again.planner.began(4600, start_ms=4500, hearing_ms=700)
+    again.to(6000)
+    assert again.cuts == [(100, "crypto"), (5700, None)]
+
+
+def test_the_hearing_delay_is_the_recent_median_within_bounds():
+    from livedirector_desktop.asr.onset import HearingDelay
+
+    delay = HearingDelay()
+    assert delay.delay_ms == 0.0  # nothing heard yet: no wait beyond the setting
+    for ms in [600, 700, 650, 5000, -20]:  # a cough's onset (5 s) and a clock slip: ignored
+        delay.note(ms)
+    assert delay.delay_ms == 650
+    for ms in [1800] * 9:  # a recognizer falling far behind
+        delay.note(ms)
+    assert delay.delay_ms == delay.max_ms == 1000  # a clip never waits longer for words
+
+
 def test_speech_onset_from_the_level_alone():
     from livedirector_desktop.asr.onset import SpeechOnset
 
@@ -375,3 +410,46 @@ def test_a_figure_replaces_the_clip_its_own_sentence_first_asked_for():
     assert live.screen_at(4400) == FIG2
     live.to(4600)
     assert live.screen_at(4600) == "coffee"  # at 1.5 s + 3 s, not before
+
+
+def test_a_final_after_the_speaker_went_on_does_not_land_its_clip_on_the_next_sentence(
+    sample_library,
+):
+    """Live: sentence one's final (and its verdict) comes after the microphone heard the
+    speaker begin sentence two; the clip it asks for would show over words it does not
+    illustrate, so the session begins sentence two at its voice and the clip is dropped."""
+    from livedirector_desktop.asr.replay import ReplayRecognizer
+    from livedirector_desktop.core.types import AudioBlock, TranscriptEvent
+    from livedirector_desktop.director.director import Director
+    from livedirector_desktop.director.reasoner import KeywordReasoner
+    from livedirector_desktop.pipeline.live import LiveSession
+
+    director = Director(sample_library, KeywordReasoner())
+    session = LiveSession(sample_library, director, ReplayRecognizer([]), None, None)
+    rate, block_ms = 16_000, 20
+    at = {"ms": 0}
+
+    def audio(level_dbfs: float, ms: int) -> None:
+        for _ in range(ms // block_ms):
+            n = rate * block_ms // 1000
+            samples = np.full(n, 10 ** (level_dbfs / 20), np.float32)
+            session._on_audio(AudioBlock(samples, rate, session.t0_ns + at["ms"] * 1_000_000))
+            at["ms"] += block_ms
+
+    try:
+        audio(-70, 500)
+        audio(-20, 1500)  # sentence one, begun by its voice
+        first = session.planner.sentence
+        session._on_transcript(TranscriptEvent("SpaceX just launched", False, 500, 1500))
+        audio(-70, 400)
+        audio(-20, 300)  # the speaker goes on: sentence two's voice, at 2400
+        final = TranscriptEvent("SpaceX just launched a rocket.", True, 500, 2000)
+        session._on_transcript(final)
+        assert session.planner.sentence == first + 1  # begun at its voice, not its words
+        decision = director.decide(final.text, now_ms=2600)
+        assert decision.asset_id == "rocket-launch"
+        session._decided(first, decision, final)
+        assert session.stats.clips_too_late == 1
+        assert session.planner.upcoming() == [] and session.planner.on_screen is None
+    finally:
+        session.recognizer.close(5)

@@ -46,3 +46,31 @@ class SpeechOnset:
             self._talking = True
             return True
         return False
+
+
+@dataclass
+class HearingDelay:
+    """How long after a sentence's voice begins the recognizer delivers its first words:
+    the median of the last `keep` sentences (live Whisper ~0.6 s on two cores, a replayed
+    transcript ~0.3 s). The shot planner gives the next sentence's words their say from
+    then, so a slow recognizer does not lose a clip the talk is still on. At most `max_ms`:
+    a clip must not stay long over words it cannot yet judge."""
+
+    keep: int = 9
+    max_ms: float = 1000.0
+    ignore_over_ms: float = 2500.0  # a cough's onset, words seconds later: not a delay
+    _samples: list[float] | None = None
+
+    def note(self, delay_ms: float) -> None:
+        if not 0 <= delay_ms <= self.ignore_over_ms:
+            return
+        samples = self._samples if self._samples is not None else []
+        self._samples = [*samples, delay_ms][-self.keep :]
+
+    @property
+    def delay_ms(self) -> float:
+        """0 until a sentence has been heard."""
+        if not self._samples:
+            return 0.0
+        ordered = sorted(self._samples)
+        return min(ordered[len(ordered) // 2], self.max_ms)

@@ -27,6 +27,7 @@ from livedirector_desktop.director.filler import (
     content_words,
     is_filler,
     is_filler_phrase,
+    is_hesitation,
     is_latin,
 )
 from livedirector_desktop.director.judge import Judge, clip_text, evidence
@@ -103,7 +104,7 @@ class Director:
         text = " ".join(str(text).split())
         if not text:
             return None
-        if is_filler_phrase(text):
+        if is_filler_phrase(text) or is_hesitation(text):
             return self._early_decision(
                 text, None, 0.0, [], "filler while speaking", now_ms, started
             )

@@ -92,6 +92,21 @@ def is_filler_phrase(text: str) -> bool:
     return bool(_FILLER_RE.search(text))
 
 
+# A sentence that opens with these and nothing else yet is the speaker pausing to think
+# ("Um, so...", "Okay."): the clip of the sentence before need not wait for more words.
+# "So" and "well" open topical sentences too, so they only follow a hesitation here.
+_HESITATIONS = frozenset(
+    ["um", "umm", "uh", "uhm", "uhh", "erm", "er", "hmm", "hm", "mm", "ah", "okay", "ok"]
+)
+_AFTER_HESITATION = _HESITATIONS | {"so", "well", "yeah", "right", "and", "alright"}
+
+
+def is_hesitation(text: str) -> bool:
+    """True when the words so far are only a hesitation ("Um.", "Okay, so,")."""
+    words = _WORD_RE.findall(text.lower())
+    return bool(words) and words[0] in _HESITATIONS and set(words) <= _AFTER_HESITATION
+
+
 def is_filler(text: str) -> bool:
     """True for sentences that carry no topic worth illustrating."""
     if is_filler_phrase(text):

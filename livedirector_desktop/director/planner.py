@@ -14,8 +14,9 @@ The timing rules, once:
   past the sentence's end (people pause 0.3-2 s between sentences on one subject). When the
   next sentence begins, its words get `continuity_wait_ms` to say whether the talk is still
   on the clip (it stays), moved to another (that one follows) or to nothing the library
-  shows (the speaker). Unknown by then: the speaker, and the clip comes back if the
-  sentence asks for it.
+  shows (the speaker), counted from when the recognizer can first deliver them (live
+  Whisper hears a sentence's first words ~0.6 s into it). Unknown by then: the speaker,
+  and the clip comes back if the sentence asks for it.
 - Before another clip replaces it, a clip stays `min_on_screen_ms`; once no sentence asks
   for it any more, it leaves `tail_ms` after the last one that did, and no sentence's pause
   keeps it past `max_on_screen_ms`. Between two clips the speaker shows only for at least
@@ -40,6 +41,9 @@ from livedirector_desktop.core.figure import is_figure
 from livedirector_desktop.core.types import Decision, Outcome
 
 INF = float("inf")
+# How much longer than the continuity wait a clip waits for a verdict on the next
+# sentence's words that is under way (a judgment takes 0.1-0.3 s on two cores).
+VERDICT_ALLOWANCE_MS = 400.0
 
 
 class Timing(Protocol):
@@ -101,35 +105,39 @@ class ShotPlanner:
     speaking: bool = False
     shot: _Shot = field(default_factory=_Shot)
     _began_ms: float = -INF  # when the sentence being spoken began
+    _words_ms: float = -INF  # when its first words could be heard (began + the ears' delay)
     _pending: _Pending | None = None
     _due: list[Cut] = field(default_factory=list)  # made, not yet handed out
 
     # ------------------------------------------------------------------ what was said
 
-    def began(self, now_ms: float, start_ms: float | None = None) -> int:
-        """A new sentence is being spoken (live: its first partial; offline: its start);
-        `start_ms`: when the speaker began it, where the recognizer says (its first partial
-        comes a moment later). Returns its number, for `heard` and `decided`."""
+    def began(self, now_ms: float, start_ms: float | None = None, hearing_ms: float = 0.0) -> int:
+        """A new sentence is being spoken (live: its voice or first partial; offline: its
+        start); `start_ms`: when the speaker began it, where known (its first partial comes
+        a moment later). `hearing_ms`: how long after that the recognizer usually delivers a
+        sentence's first words (live Whisper: ~0.6 s); the continuity wait counts from then.
+        Returns its number, for `heard` and `decided`."""
         self._pass(now_ms)
         self.sentence += 1
         self.speaking = True
         self._began_ms = min(now_ms, start_ms) if start_ms is not None else now_ms
+        self._words_ms = self._began_ms + max(0.0, hearing_ms)
         shot = self.shot
         if shot.asset_id and shot.sentence < self.sentence and not self._manual:
-            wait = max(now_ms, self._began_ms + self.timing.continuity_wait_ms)
-            shot.leave_ms = min(shot.leave_ms, wait)
+            self._await_words(now_ms)
         return self.sentence
 
     def listening(self, sentence: int, now_ms: float, for_ms: float) -> None:
         """The words so far of `sentence` are being judged, the verdict due in about
-        `for_ms`: a clip waiting for them waits for it (within twice the continuity wait)."""
+        `for_ms`: a clip waiting for them waits for it (at most VERDICT_ALLOWANCE_MS past
+        the continuity wait)."""
         self._pass(now_ms)
         shot = self.shot
         if sentence != self.sentence or not shot.asset_id or shot.sentence >= sentence:
             return
         if shot.leave_ms == INF or self._manual:
             return
-        latest = self._began_ms + 2 * self.timing.continuity_wait_ms
+        latest = self._words_ms + self.timing.continuity_wait_ms + VERDICT_ALLOWANCE_MS
         shot.leave_ms = max(shot.leave_ms, min(now_ms + for_ms, latest))
 
     def heard(
@@ -204,8 +212,7 @@ class ShotPlanner:
                 self._keep(sentence, early=False)
                 self._ended(end_ms)
                 if late:  # the sentence after it has begun: its words have their moment
-                    wait = max(now_ms, self._began_ms + self.timing.continuity_wait_ms)
-                    shot.leave_ms = min(shot.leave_ms, wait)
+                    self._await_words(now_ms)
             return True
         if asset_id is None:
             if self._pending is not None and self._pending.sentence < sentence:
@@ -331,6 +338,15 @@ class ShotPlanner:
                 self._ended(pending.sentence_end_ms)
             else:
                 self._cut(leave, None, "ended")
+
+    def _await_words(self, now_ms: float) -> None:
+        """The sentence being spoken may keep the clip up: it stays until its words have
+        had their say (even past the pause hold: it was up when the speaker went on),
+        unless an older sentence's clip was already leaving sooner."""
+        shot = self.shot
+        ends = max(now_ms, self._words_ms + self.timing.continuity_wait_ms)
+        just_before = shot.sentence == self.sentence - 1
+        shot.leave_ms = ends if just_before else min(shot.leave_ms, ends)
 
     def _keep(self, sentence: int, early: bool) -> None:
         """`sentence` is about the clip on screen: it stays for it."""

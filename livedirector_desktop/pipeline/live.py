@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from livedirector_desktop.asr.onset import SpeechOnset
+from livedirector_desktop.asr.onset import HearingDelay, SpeechOnset
 from livedirector_desktop.asr.recognizer import Recognizer, RecognizerWorker
 from livedirector_desktop.compositor.scene import LiveScene, ProgramInputs, SceneState
 from livedirector_desktop.core.clock import now_ns
@@ -49,7 +49,7 @@ from livedirector_desktop.core.types import (
     TranscriptEvent,
 )
 from livedirector_desktop.director.director import Director
-from livedirector_desktop.director.filler import content_words
+from livedirector_desktop.director.filler import content_words, is_hesitation
 from livedirector_desktop.director.planner import Cut, ShotPlanner, asks
 from livedirector_desktop.library.library import Library
 from livedirector_desktop.media.sources import AudioSource, VideoSource
@@ -116,7 +116,11 @@ class LiveSession(SessionOutputs, SessionCommands):
         self._sentence: int | None = None
         self._sentence_lock = threading.Lock()  # the microphone's and recognizer's threads
         self._onset = SpeechOnset()
+        self._voice_ms: float | None = None  # when the speaker last began talking again
+        self._hearing = HearingDelay()  # from that to the recognizer's first words
+        self._awaiting_words: tuple[int, float] | None = None  # (sentence, its voice's start)
         self._partial_words = 0
+        self._hesitation_judged = False  # a partial of only "um, so" was judged
         self._sentence_ready = threading.Condition()
         self._recording: LiveRecording | None = None
         self._encoder: ProgramEncoder | None = None  # while any output (file, stream, v-cam)
@@ -254,7 +258,10 @@ class LiveSession(SessionOutputs, SessionCommands):
         if self._onset.feed(self.level_dbfs, block_ms) and self.recognizer is not None:
             # Speaking again: a new sentence begins now, before its first partial.
             start_ms = (block.pts_ns - self.t0_ns) / 1e6 - self._onset.min_speech_ms + block_ms
-            self._begin_sentence(start_ms)
+            log.debug("voice onset: start_ms=%.0f", start_ms)
+            with self._sentence_lock:
+                self._voice_ms = start_ms
+            self._begin_sentence(start_ms, by_voice=True)
         if self.recognizer is not None:
             self.recognizer.feed(block.samples, block.sample_rate_hz)
         for encoder in (self._encoder, self._camera_encoder):
@@ -272,19 +279,34 @@ class LiveSession(SessionOutputs, SessionCommands):
         self.hub.publish(event)
         said_start = self._audio_ms_to_session_ms(event.start_ms) if event.start_ms else None
         sentence = self._begin_sentence(said_start)
+        self._note_first_words(sentence, event)
+        log.debug(
+            "heard: sentence=%d final=%s now_ms=%.0f start_ms=%s text=%r",
+            sentence, event.is_final, self.now_ms(), said_start and round(said_start), event.text,
+        )  # fmt: skip
         if not event.is_final:
             # Judged again only when the sentence gained content words, not on every partial.
             words = len(content_words(event.text))
-            if words > self._partial_words:
+            # A hesitation ("Um, so") is judged too, once: the clip up need not wait for more.
+            hesitating = not self._partial_words and is_hesitation(event.text)
+            if words > self._partial_words or (hesitating and not self._hesitation_judged):
                 self._partial_words = words
+                self._hesitation_judged = self._hesitation_judged or hesitating
                 with self._plan_lock:  # a clip the words may keep waits for their verdict
                     self.planner.listening(sentence, self.now_ms(), EARLY_VERDICT_MS)
                 with self._sentence_ready:
                     self._pending_partial = (sentence, event)
                     self._sentence_ready.notify()
             return
+        said_end = self._audio_ms_to_session_ms(event.end_ms)
         with self._sentence_lock:
             self._sentence = None
+            voice_ms = self._voice_ms
+        if voice_ms is not None and voice_ms > said_end:
+            # The speaker went on before this final came: the next sentence is being
+            # spoken, and this one's clip, if new, would land on words it does not
+            # illustrate (the planner drops it; the next sentence's words may ask for it).
+            self._begin_sentence(voice_ms, by_voice=True)
         self.finals.append(event)
         rec = self._recording
         if rec is not None:
@@ -294,15 +316,32 @@ class LiveSession(SessionOutputs, SessionCommands):
             self._pending_sentence = (sentence, event)  # supersedes one still waiting
             self._sentence_ready.notify()
 
-    def _begin_sentence(self, start_ms: float | None) -> int:
-        """The sentence being spoken, begun now if none is (from the microphone's level or
-        the first partial; `start_ms`: when the speaker began it, where known)."""
+    def _begin_sentence(self, start_ms: float | None, by_voice: bool = False) -> int:
+        """The sentence being spoken, begun now if none is (from the microphone's level,
+        `by_voice`, or the first partial; `start_ms`: when the speaker began it, where known)."""
         with self._sentence_lock:
             if self._sentence is None:
+                hearing_ms = self._hearing.delay_ms
                 with self._plan_lock:
-                    self._sentence = self.planner.began(self.now_ms(), start_ms)
+                    self._sentence = self.planner.began(self.now_ms(), start_ms, hearing_ms)
                 self._partial_words = 0
+                self._hesitation_judged = False
+                if by_voice and start_ms is not None:
+                    self._awaiting_words = (self._sentence, start_ms)
+                log.debug("sentence %d began: now_ms=%.0f start_ms=%s", self._sentence,
+                          self.now_ms(), start_ms and round(start_ms))  # fmt: skip
             return self._sentence
+
+    def _note_first_words(self, sentence: int, event: TranscriptEvent) -> None:
+        """The recognizer's delay to a sentence's first words (a partial: a final of a
+        short sentence comes at its end, not when its words could be known)."""
+        with self._sentence_lock:
+            awaiting, self._awaiting_words = self._awaiting_words, None
+            if awaiting is None or awaiting[0] != sentence:
+                return
+            if event.is_final:
+                return
+            self._hearing.note(self.now_ms() - awaiting[1])
 
     def _director_loop(self) -> None:
         history: list[str] = []
@@ -349,6 +388,10 @@ class LiveSession(SessionOutputs, SessionCommands):
             current = self.planner.on_screen
         current = current or self.director.last_asked()
         decision = self.director.decide_early(event.text, self.now_ms(), current)
+        log.debug(
+            "early verdict: sentence=%d current=%s asset_id=%s now_ms=%.0f text=%r",
+            sentence, current, decision and decision.asset_id, self.now_ms(), event.text,
+        )  # fmt: skip
         if decision is None:
             return
         with self._plan_lock:
@@ -451,6 +494,9 @@ class LiveSession(SessionOutputs, SessionCommands):
             for player in players[:-1]:
                 if player is not None:
                     self.clips.discard(player)
+            for cut in cuts:
+                log.debug("cut: at_ms=%.0f now_ms=%.0f asset_id=%s cause=%s",
+                          cut.at_ms, now_ms, cut.asset_id, cut.cause)  # fmt: skip
             if cuts:  # views hear of it: no planner lock held
                 self._apply_cut(cuts[-1], now_ms, players[-1])
         finally:
