@@ -16,7 +16,9 @@ Modes:
   also CPU seconds per audio second, which other load on the machine disturbs less.
 - live: 100 ms blocks paced in real time through the RecognizerWorker thread, as from a
   microphone. Latency = wall time from the end of a sentence's voice (last sample above
-  -50 dBFS) to the final that closes it. CPU = process CPU time / wall time (1.0 = one core).
+  -50 dBFS) to the final that closes it; first words = wall time from the onset of its
+  voice to the first partial (or final) that reaches into it. CPU = process CPU time /
+  wall time (1.0 = one core).
 Writes bench/results/asr.json.
 """
 
@@ -83,37 +85,54 @@ def error_rates(reference: str, hypothesis: str) -> dict:
     return out
 
 
+Span = tuple[float, float]  # where a sentence's voice begins and ends (s)
+
+
 def make_talk(
     sentences: list[str], voice: str, gap_s: float | list[float] = 0.8
-) -> tuple[np.ndarray, list[float]]:
-    """16 kHz int16 speech, and where each sentence's voice ends (s)."""
+) -> tuple[np.ndarray, list[Span]]:
+    """16 kHz int16 speech, and where each sentence's voice begins and ends (s)."""
     audio, segments = speak(sentences, voice=voice, gap_s=gap_s)
     rate = 22050
-    ends = []
+    spans = []
     for seg in segments:
         a, b = int(seg["start"] * rate), int(seg["end"] * rate)
         loud = np.flatnonzero(np.abs(audio[a:b]) > 10 ** (-50 / 20))
-        ends.append((a + (loud[-1] if len(loud) else b - a)) / rate)
+        first, last = (loud[0], loud[-1]) if len(loud) else (0, b - a)
+        spans.append(((a + first) / rate, (a + last) / rate))
     r = Resampler()
-    return np.concatenate([r.push(audio, rate), r.flush()]), ends
+    return np.concatenate([r.push(audio, rate), r.flush()]), spans
 
 
-def voice_ends(pcm: np.ndarray, clip_ends_s: list[float], below_dbfs: float = -40) -> list[float]:
-    """Where the voice of each clip ends (s): its last 20 ms frame above `below_dbfs`."""
-    frame, ends, start = 320, [], 0
+def voice_spans(pcm: np.ndarray, clip_ends_s: list[float], below_dbfs: float = -40) -> list[Span]:
+    """Where the voice of each clip begins and ends (s): its first and last 20 ms frame
+    above `below_dbfs`."""
+    frame, spans, start = 320, [], 0
     for end_s in clip_ends_s:
         part = pcm[start : int(end_s * 16000)].astype(np.float32) / 32768
         n = len(part) // frame
         rms = np.sqrt(np.mean(part[: n * frame].reshape(n, frame) ** 2, axis=1))
         loud = np.flatnonzero(rms > 10 ** (below_dbfs / 20))
-        ends.append((start + ((loud[-1] + 1) * frame if len(loud) else 0)) / 16000)
+        first, last = (loud[0], loud[-1] + 1) if len(loud) else (0, 0)
+        spans.append(((start + first * frame) / 16000, (start + last * frame) / 16000))
         start = int(end_s * 16000)
-    return ends
+    return spans
 
 
-def real_speech_talks(gap_s: float = 1.0) -> dict[str, tuple[np.ndarray, str, list[float]]]:
+def first_words_ms(events: list[tuple[float, object]], spans: list[Span]) -> list[float]:
+    """For each sentence, wall ms from its voice's onset to the first event (a partial, or
+    a final) that reaches into it: how long a viewer waits for its first words."""
+    out = []
+    for begin_s, end_s in spans:
+        heard = [at for at, e in events if at >= begin_s and e.end_ms >= begin_s * 1000 + 100]
+        if heard and min(heard) <= end_s + 5:
+            out.append((min(heard) - begin_s) * 1000)
+    return out
+
+
+def real_speech_talks(gap_s: float = 1.0) -> dict[str, tuple[np.ndarray, str, list[Span]]]:
     """LibriVox read speech, clean and in pink noise at 15 dB SNR (three noises), and the
-    long espeak monologue of the natural-pace talk: audio, reference, ends of voice."""
+    long espeak monologue of the natural-pace talk: audio, reference, spans of voice."""
     pcm, reference = librivox_talk(gap_s)
     import wave
 
@@ -125,14 +144,14 @@ def real_speech_talks(gap_s: float = 1.0) -> dict[str, tuple[np.ndarray, str, li
             at += w.getnframes() / 16000
         clip_ends.append(at)
         at += gap_s
-    ends = voice_ends(pcm, clip_ends)
-    talks = {"librivox/clean": (pcm, reference, ends)}
+    spans = voice_spans(pcm, clip_ends)
+    talks = {"librivox/clean": (pcm, reference, spans)}
     for seed in range(3):
-        talks[f"librivox/pink15dB-{seed}"] = (with_noise(pcm, 15.0, seed), reference, ends)
+        talks[f"librivox/pink15dB-{seed}"] = (with_noise(pcm, 15.0, seed), reference, spans)
     script, gaps = natural_talk()
     texts = [t for t, _ in script]
-    natural, natural_ends = make_talk(texts, "en-us", gaps)
-    talks["espeak/natural-monologue"] = (natural, " ".join(texts), natural_ends)
+    natural, natural_spans = make_talk(texts, "en-us", gaps)
+    talks["espeak/natural-monologue"] = (natural, " ".join(texts), natural_spans)
     return talks
 
 
@@ -160,7 +179,7 @@ def whole_talk(make, pcm: np.ndarray, reference: str, chunk: int = 3200, repeat:
     }
 
 
-def live(make, pcm: np.ndarray, reference: str, ends_s: list[float]) -> dict:
+def live(make, pcm: np.ndarray, reference: str, spans: list[Span]) -> dict:
     rec = make()
     events: list[tuple[float, object]] = []
     lock = threading.Lock()
@@ -184,7 +203,7 @@ def live(make, pcm: np.ndarray, reference: str, ends_s: list[float]) -> dict:
     # Each sentence is closed by the first final after its voice ends whose words reach
     # into the last half second of it.
     latencies = []
-    for end_s in ends_s:
+    for _, end_s in spans:
         closing = [at for at, e in finals if e.end_ms >= end_s * 1000 - 500 and at >= end_s]
         if closing:
             latencies.append((min(closing) - end_s) * 1000)
@@ -195,7 +214,13 @@ def live(make, pcm: np.ndarray, reference: str, ends_s: list[float]) -> dict:
         for (a_at, a), (b_at, b) in itertools.pairwise(partials)
         if a.start_ms == b.start_ms
     ]
+    first = first_words_ms(events, spans)
     return {
+        "voice_onset_to_first_words_ms": {
+            "p50": round(float(np.percentile(first, 50)), 1) if first else None,
+            "p90": round(float(np.percentile(first, 90)), 1) if first else None,
+            "sentences": f"{len(first)}/{len(spans)}",
+        },
         "partial_interval_ms": {
             "p50": round(float(np.percentile(gaps, 50)), 1) if gaps else None,
             "p95": round(float(np.percentile(gaps, 95)), 1) if gaps else None,
@@ -203,7 +228,7 @@ def live(make, pcm: np.ndarray, reference: str, ends_s: list[float]) -> dict:
         "end_of_speech_to_final_ms": {
             "p50": round(float(np.percentile(latencies, 50)), 1) if latencies else None,
             "p95": round(float(np.percentile(latencies, 95)), 1) if latencies else None,
-            "sentences_closed": f"{len(latencies)}/{len(ends_s)}",
+            "sentences_closed": f"{len(latencies)}/{len(spans)}",
         },
         "cpu_cores_used": round(cpu / wall, 3),
         "partials": len(partials),
@@ -233,8 +258,8 @@ def main() -> None:
         sys.exit("whisper-base missing: livedirector models install whisper-base")
     vosk_ko = models.locate(models.get_spec("vosk-ko"), models_dir)
 
-    en_pcm, en_ends = make_talk(ENGLISH, "en-us")
-    ko_pcm, ko_ends = make_talk(KOREAN, "ko")
+    en_pcm, en_spans = make_talk(ENGLISH, "en-us")
+    ko_pcm, ko_spans = make_talk(KOREAN, "ko")
     en_ref, ko_ref = " ".join(ENGLISH), " ".join(KOREAN)
 
     def whisper_make(language: str, streaming: bool, threads: int = 2):
@@ -271,17 +296,21 @@ def main() -> None:
             "vosk-ko/whole",
             lambda: whole_talk(lambda: VoskRecognizer(vosk_ko), ko_pcm, ko_ref, 3200),
         )
-    run("whisper-en/live-2threads", lambda: live(whisper_make("en", True), en_pcm, en_ref, en_ends))
+    run(
+        "whisper-en/live-2threads", lambda: live(whisper_make("en", True), en_pcm, en_ref, en_spans)
+    )
     if not args.quick:
         run(
             "whisper-en/live-1thread",
-            lambda: live(whisper_make("en", True, 1), en_pcm, en_ref, en_ends),
+            lambda: live(whisper_make("en", True, 1), en_pcm, en_ref, en_spans),
         )
-    run("whisper-ko/live-2threads", lambda: live(whisper_make("ko", True), ko_pcm, ko_ref, ko_ends))
+    run(
+        "whisper-ko/live-2threads", lambda: live(whisper_make("ko", True), ko_pcm, ko_ref, ko_spans)
+    )
     if vosk_ko is not None:
         run(
             "vosk-ko/live",
-            lambda: live(lambda: VoskRecognizer(vosk_ko), ko_pcm, ko_ref, ko_ends),
+            lambda: live(lambda: VoskRecognizer(vosk_ko), ko_pcm, ko_ref, ko_spans),
         )
     if args.real:
         for name, (pcm, reference, ends) in real_speech_talks().items():
