@@ -11,7 +11,7 @@ onset is `min_speech_ms` of blocks `margin_db` above it after `min_silence_ms` b
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -51,21 +51,21 @@ class SpeechOnset:
 @dataclass
 class HearingDelay:
     """How long after a sentence's voice begins the recognizer delivers its first words:
-    the median of the last `keep` sentences (live Whisper ~0.6 s on two cores, a replayed
-    transcript ~0.3 s). The shot planner gives the next sentence's words their say from
-    then, so a slow recognizer does not lose a clip the talk is still on. At most `max_ms`:
-    a clip must not stay long over words it cannot yet judge."""
+    the median of the last `keep` sentences (measured on the natural talk, two cores: live
+    Whisper ~0.7 s, a replayed transcript ~0.4 s). The shot planner gives the next
+    sentence's words their say from then, so a slow recognizer does not lose a clip the
+    talk is still on. At most `max_ms`: a clip must not stay long over words it cannot
+    yet judge."""
 
     keep: int = 9
     max_ms: float = 1000.0
     ignore_over_ms: float = 2500.0  # a cough's onset, words seconds later: not a delay
-    _samples: list[float] | None = None
+    _samples: list[float] = field(default_factory=list)
 
     def note(self, delay_ms: float) -> None:
         if not 0 <= delay_ms <= self.ignore_over_ms:
             return
-        samples = self._samples if self._samples is not None else []
-        self._samples = [*samples, delay_ms][-self.keep :]
+        self._samples = [*self._samples, delay_ms][-self.keep :]
 
     @property
     def delay_ms(self) -> float:

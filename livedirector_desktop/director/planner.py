@@ -15,7 +15,7 @@ The timing rules, once:
   next sentence begins, its words get `continuity_wait_ms` to say whether the talk is still
   on the clip (it stays), moved to another (that one follows) or to nothing the library
   shows (the speaker), counted from when the recognizer can first deliver them (live
-  Whisper hears a sentence's first words ~0.6 s into it). Unknown by then: the speaker,
+  Whisper hears a sentence's first words ~0.7 s into it). Unknown by then: the speaker,
   and the clip comes back if the sentence asks for it.
 - Before another clip replaces it, a clip stays `min_on_screen_ms`; once no sentence asks
   for it any more, it leaves `tail_ms` after the last one that did, and no sentence's pause
@@ -115,7 +115,7 @@ class ShotPlanner:
         """A new sentence is being spoken (live: its voice or first partial; offline: its
         start); `start_ms`: when the speaker began it, where known (its first partial comes
         a moment later). `hearing_ms`: how long after that the recognizer usually delivers a
-        sentence's first words (live Whisper: ~0.6 s); the continuity wait counts from then.
+        sentence's first words (live Whisper: ~0.7 s); the continuity wait counts from then.
         Returns its number, for `heard` and `decided`."""
         self._pass(now_ms)
         self.sentence += 1
