@@ -37,19 +37,26 @@ from livedirector_desktop.library.samples import make_library  # noqa: E402
 SETS = [ROOT / "tests" / "data" / "heldout", ROOT / "tests" / "data" / "heldout2"]
 
 
-def first_early_clip(director, text: str) -> str | None:
-    """The first clip the growing words of `text` put up (None: none before its end)."""
+def first_early_clip(director, text: str) -> tuple[str | None, float, str | None]:
+    """The first clip the growing words of `text` put up (None: none before its end), the
+    share of the sentence's words heard by then, and the clip its later words correct it
+    to (None: they do not; the planner takes one correction a sentence)."""
     words, judged = text.split(), 0
+    first, share = None, 1.0
     for n in range(1, len(words) + 1):
         part = " ".join(words[:n])
         count = len(content_words(part))
         if count <= judged:
             continue  # live judges a partial again only when it gained a content word
         judged = count
-        decision = director.decide_early(part, 1000.0)
-        if decision is not None and decision.asset_id is not None:
-            return decision.asset_id
-    return None
+        decision = director.decide_early(part, 1000.0, first)
+        clip = decision.asset_id if decision is not None else None
+        if clip is None or clip == first:
+            continue
+        if first is not None:
+            return first, share, clip
+        first, share = clip, n / len(words)
+    return first, share, None
 
 
 def held_out_library(folder: Path, work: Path, embedder) -> Library:
@@ -64,13 +71,21 @@ def held_out_library(folder: Path, work: Path, embedder) -> Library:
 
 def count(director, items: list[dict]) -> dict:
     right = wrong = over_none = 0
+    heard: list[float] = []
+    corrections = {"wrong_to_right": 0, "right_to_wrong": 0, "wrong_to_wrong": 0}
     for item in items:
         director.reset()
-        clip = first_early_clip(director, item["text"])
+        clip, share, corrected = first_early_clip(director, item["text"])
         if clip is None:
             continue
+        if corrected is not None:
+            was = "right" if clip == item.get("expected") else "wrong"
+            now = "right" if corrected == item.get("expected") else "wrong"
+            if f"{was}_to_{now}" in corrections:
+                corrections[f"{was}_to_{now}"] += 1
         if clip == item.get("expected"):
             right += 1
+            heard.append(share)
         elif item.get("expected") is None:
             over_none += 1
         else:
@@ -84,6 +99,12 @@ def count(director, items: list[dict]) -> dict:
         "wrong_clip_early": wrong,
         "clip_over_a_sentence_with_none": over_none,
         "precision": round(right / shown, 3) if shown else None,
+        # How much of a sentence is spoken before its right clip goes up (mean share of
+        # its words): an early clip is worth more the sooner it comes.
+        "right_at_share_mean": round(sum(heard) / len(heard), 3) if heard else None,
+        # The first clip corrected by the sentence's later words (the planner's one
+        # correction; the end of the sentence may correct it again).
+        "corrected_by_later_words": corrections,
     }
 
 
@@ -144,6 +165,13 @@ def main() -> None:
         summed = {k: sum(report["sets"][s][key][k] for s in report["sets"]) for k in keys}
         shown = sum(summed.values())
         summed["precision"] = round(summed["right_early"] / shown, 3) if shown else None
+        rows = [report["sets"][s][key] for s in report["sets"]]
+        summed["corrected_by_later_words"] = {
+            k: sum(r["corrected_by_later_words"][k] for r in rows)
+            for k in rows[0]["corrected_by_later_words"]
+        }
+        at = sum((r["right_at_share_mean"] or 0) * r["right_early"] for r in rows)
+        summed["right_at_share_mean"] = round(at / summed["right_early"], 3) if shown else None
         totals[key] = summed
     report["both_sets"] = totals
     print(json.dumps(totals, indent=1))

@@ -237,6 +237,9 @@ def clip_signatures(library_dir: Path, width: int, height: int) -> dict[str, np.
     return signatures
 
 
+STEADY_S = 0.2
+
+
 def classify_frames(
     video: Path, signatures: dict[str, np.ndarray], within: float | None = None
 ) -> list[tuple[float, str | None]]:
@@ -263,15 +266,19 @@ def classify_frames(
                 key=lambda kv: kv[1],
             )
             out.append((float(frame.time), name if dist <= within else None))
-    # A crossfade between two clips passes through colours near a third for a frame or
-    # two: a look counts only once it holds for `steady` frames.
-    steady, labels = 3, [k for _, k in out]
+    # A crossfade between two clips passes through colours near a third for up to ~0.15 s
+    # (seen: a glacier-to-ocean fade read as the forest for 4 frames at 30 fps): a look
+    # counts only once it holds for STEADY_S (no shot is that short: min_on_screen_ms).
+    # The speaker counts from 3 frames: a glimpse of them between two clips is a flash.
+    labels = [k for _, k in out]
     n = 0
     while n < len(labels):
         end = n
         while end < len(labels) and labels[end] == labels[n]:
             end += 1
-        if end - n < steady:
+        held_s = (out[end][0] if end < len(out) else out[-1][0] + 1 / 30) - out[n][0]
+        steady_s = 0.09 if labels[n] == SPEAKER else STEADY_S
+        if held_s < steady_s:
             for m in range(n, end):
                 out[m] = (out[m][0], None)
         n = end

@@ -158,7 +158,6 @@ def test_live_the_end_of_a_sentence_corrects_its_early_clip_once():
     p = live.planner
     first = p.began(0)
     p.heard(first, "rocket", 800)
-    p.heard(first, "plane", 1500)  # one early change a sentence: ignored
     live.to(3200)
     p.decided(first, "coffee", 3000, 3200)  # corrected at once, minimum time or not
     second = p.began(4000)
@@ -167,6 +166,28 @@ def test_live_the_end_of_a_sentence_corrects_its_early_clip_once():
     live.to(5000)
     # Its time (its sentence's end and tail) has passed: the next tick takes it down.
     assert live.cuts == [(800, "rocket"), (3200, "coffee"), (3800, None)]
+
+
+def test_live_the_later_words_correct_a_guess_of_the_first_once():
+    live = Live()
+    p = live.planner
+    first = p.began(0)
+    p.heard(first, "astronaut", 300)  # "SpaceX"
+    p.heard(first, "rocket", 900)  # "SpaceX just launched": at once, minimum time or not
+    p.heard(first, "astronaut", 1500)  # its one correction was made: ignored
+    p.heard(first, None, 1800)  # no view on the words so far: the clip stays
+    live.to(3200)
+    p.decided(first, "rocket", 3000, 3200)  # the whole sentence confirms
+    live.to(8000)
+    assert live.cuts == [(300, "astronaut"), (900, "rocket"), (5000, None)]
+    # A guess held back behind the clip before it is swapped for free (never on screen).
+    p.began(9000)
+    p.decided(p.sentence, "coffee", 11_000, 11_100)
+    third = p.began(11_500)
+    p.heard(third, "tea", 11_600)  # coffee has its minimum time first: tea waits
+    p.heard(third, "bread", 11_900)
+    live.to(20_000)
+    assert live.cuts[3:5] == [(11_100, "coffee"), (13_600, "bread")]
 
 
 def test_live_a_clip_the_first_words_kept_gives_way_once_to_one_the_later_words_ask_for():
@@ -255,6 +276,30 @@ def test_the_no_return_rule_spares_a_clip_the_talk_is_still_on():
     policy.shown("house", 9000)
     # The talk left crypto for housing: within 20 s the next good clip instead.
     assert policy.decide(crypto, False, 14_000).asset_id == "coins"
+
+
+def test_a_wrong_guess_on_the_first_words_does_not_block_its_clip_later():
+    """ "Sea" puts up the ocean for a glacier sentence; the whole sentence corrects it. The
+    talk was never on the ocean, so a sentence about the sea soon after still gets it."""
+    from livedirector_desktop.core.types import Candidate
+
+    policy = Policy(DirectorSettings(no_repeat_within_ms=20_000))
+    ocean = [Candidate("ocean", "Ocean", 0.62), Candidate("glacier", "Glacier", 0.21)]
+    glacier = [Candidate("glacier", "Glacier", 0.6), Candidate("ocean", "Ocean", 0.4)]
+    guess = policy.early(ocean, 1000, current="glacier")
+    assert guess is not None and guess.asset_id == "ocean"
+    policy.shown("ocean", 1000)
+    assert policy.decide(glacier, False, 3000).asset_id == "glacier"
+    policy.shown("glacier", 3000)
+    assert policy.decide([], True, 6000).asset_id is None
+    policy.shown(None, 6000)
+    assert policy.decide(ocean, False, 12_000).asset_id == "ocean"
+    policy.shown("ocean", 12_000)
+    # A guess the whole sentence confirmed is a topic like any other: once left, not soon.
+    assert policy.early(glacier, 15_000) is None  # the glacier left at 6 s
+    assert policy.decide([], True, 16_000).asset_id is None
+    policy.shown(None, 16_000)
+    assert policy.decide(ocean, False, 20_000).asset_id != "ocean"
 
 
 def test_live_the_wait_counts_from_when_the_speaker_began_and_a_verdict_under_way_is_awaited():

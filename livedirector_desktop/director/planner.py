@@ -21,9 +21,11 @@ The timing rules, once:
   for it any more, it leaves `tail_ms` after the last one that did, and no sentence's pause
   keeps it past `max_on_screen_ms`. Between two clips the speaker shows only for at least
   `camera_min_ms` (a shorter look reads as a flash: the next clip cuts straight on).
-- One change a sentence: a clip put up by a sentence's words is confirmed or corrected
-  once, by the whole sentence. A clip its first words only kept up (the talk seemed to
-  stay on it) still gives way once to another its later words ask for.
+- Few changes a sentence: a clip put up by a sentence's first words may be corrected
+  once by its later words (a name alone misleads: "SpaceX" puts up an astronaut, "SpaceX
+  just launched" the rocket), and is confirmed or corrected by the whole sentence. A clip
+  its first words only kept up (the talk seemed to stay on it) likewise gives way once to
+  another its later words ask for.
 - A drawn figure (core/figure.py) is a shot like a clip, read rather than glanced at: it
   stays at least `figure_min_ms` once up, even as the next sentence begins; and it may
   replace the clip its own sentence's first words put up (the rules read the number with
@@ -80,6 +82,7 @@ class _Shot:
     leave_ms: float = INF  # when it goes unless a sentence keeps it
     early: bool = False  # that sentence's words put it up (or kept it) before its end
     kept: bool = False  # that sentence's words kept it up (a change still to come)
+    corrected: bool = False  # that sentence's later words replaced its first words' guess
 
 
 @dataclass
@@ -154,13 +157,16 @@ class ShotPlanner:
         shot = self.shot
         if self._manual or sentence != self.sentence or not self.speaking:
             return
-        replaces_guess = is_figure(asset_id) and not is_figure(shot.asset_id) and shot.early
+        replaces_guess = shot.sentence == sentence and self._corrects_guess(asset_id)
         if shot.sentence == sentence and not replaces_guess and not shot.kept:
             return  # this sentence already had its early change: its end decides
-        if self._pending is not None and self._pending.sentence == sentence:
-            if not (is_figure(asset_id) and not is_figure(self._pending.asset_id)):
+        pending = self._pending
+        if pending is not None and pending.sentence == sentence:
+            if asset_id is None or asset_id == pending.asset_id:
                 return
-            self._pending = None  # the figure instead of the clip the first words asked for
+            if is_figure(pending.asset_id) and not is_figure(asset_id):
+                return
+            self._pending = None  # its later words ask for another (not yet up: no cost)
         if asset_id is not None and asset_id in self.vetoed:
             return
         if asset_id is None:
@@ -172,8 +178,22 @@ class ShotPlanner:
         else:
             self._show(
                 asset_id, sentence, now_ms, "early", decision, text, early=True,
-                correct=replaces_guess and shot.sentence == sentence,
+                correct=replaces_guess,
             )  # fmt: skip
+            if (replaces_guess or shot.kept) and self.shot.asset_id == asset_id:
+                self.shot.corrected = True  # the one change its later words make
+
+    def _corrects_guess(self, asset_id: str | None) -> bool:
+        """The clip up is this sentence's first words' guess, and its later words ask for
+        another: a figure (read with certainty) always replaces a clip; a clip replaces a
+        guess once ("SpaceX" put up an astronaut; "SpaceX just launched" asks for the
+        rocket), so the talk does not flip between two clips."""
+        shot = self.shot
+        if not shot.early or shot.kept or asset_id is None or asset_id == shot.asset_id:
+            return False
+        if is_figure(asset_id):
+            return not is_figure(shot.asset_id)
+        return not shot.corrected and not is_figure(shot.asset_id)
 
     def decided(
         self,

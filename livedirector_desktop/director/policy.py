@@ -35,6 +35,11 @@ class PolicyState:
     on_screen: str | None = None
     last_asked: str | None = None  # what the last whole sentence asked for
     last_shown_ms: dict[str, float] = field(default_factory=dict)
+    # Clips put up on a sentence's words so far since the last whole sentence, and those a
+    # whole sentence then asked something else for: a wrong guess is not a topic the talk
+    # left, so the no-return rule does not count its showing.
+    guessed: set[str] = field(default_factory=set)
+    refuted: set[str] = field(default_factory=set)
     pinned: str | None = None
     vetoed: set[str] = field(default_factory=set)
     hold: bool = False
@@ -105,14 +110,26 @@ class Policy:
             return Choice(st.on_screen, 1.0 if st.on_screen else 0.0, "held by you", manual=True)
         want = self.wanted(candidates, filler, judge)
         asked, st.last_asked = st.last_asked, want.asset_id
+        choice = self._not_left(want, candidates, now_ms, asked, judge)
+        self._settle_guesses(choice.asset_id)
+        return choice
+
+    def _not_left(
+        self,
+        want: Choice,
+        candidates: list[Candidate],
+        now_ms: float,
+        asked: str | None,
+        judge: Judgment | None,
+    ) -> Choice:
+        """`want`, unless the talk left it a moment ago: then the next good clip, if any."""
         if want.asset_id is None or not self._left_recently(want.asset_id, now_ms, asked):
             return want
-        # Shown a moment ago and the talk has left it since: the next good clip instead.
         rest = [
             c
             for c in candidates
             if c.asset_id != want.asset_id
-            and c.asset_id not in st.vetoed
+            and c.asset_id not in self.state.vetoed
             and not self._left_recently(c.asset_id, now_ms, asked)
         ]
         if rest:
@@ -128,18 +145,29 @@ class Policy:
         if not self.allows_figure(figure_id):
             return None
         self.state.last_asked = figure_id
+        self._settle_guesses(figure_id)
         return Choice(figure_id, 1.0, "the sentence's point is a figure")
 
     def allows_figure(self, figure_id: str) -> bool:
         st = self.state
         return not (st.pinned or st.hold or figure_id in st.vetoed)
 
+    def _settle_guesses(self, asked: str | None) -> None:
+        """A whole sentence asked for `asked`: the clips its words so far put up instead
+        were wrong guesses ("Sea" put up the ocean for "Sea levels keep rising as the poles
+        warm up", a glacier sentence), and the clip it asks for is a topic again."""
+        st = self.state
+        st.refuted |= st.guessed - {asked}
+        st.refuted.discard(asked)
+        st.guessed.clear()
+
     def _left_recently(self, asset_id: str, now_ms: float, asked: str | None) -> bool:
         """The no-return rule: a clip the talk already left is not brought back within
-        `no_repeat_within_ms`. A clip on screen, or the one the sentence before asked for
-        (it left in the pause: the talk is still on it), is not left."""
+        `no_repeat_within_ms`. A clip on screen, the one the sentence before asked for (it
+        left in the pause: the talk is still on it), or one that was up only as a wrong
+        guess (the talk was never on it) is not left."""
         st = self.state
-        if asset_id in (st.on_screen, asked):
+        if asset_id in (st.on_screen, asked) or asset_id in st.refuted:
             return False
         return (
             now_ms - st.last_shown_ms.get(asset_id, float("-inf"))
@@ -171,6 +199,8 @@ class Policy:
         if self._strong_early(allowed, judge) and not self._left_recently(
             best.asset_id, now_ms, st.last_asked
         ):
+            if best.asset_id != current:
+                st.guessed.add(best.asset_id)
             return Choice(best.asset_id, best.score, "strong match while speaking")
         tied = current_nats is not None and current_nats >= s.stay_nats
         if current is not None and current not in st.vetoed and tied:
