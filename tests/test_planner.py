@@ -498,3 +498,44 @@ def test_a_final_after_the_speaker_went_on_does_not_land_its_clip_on_the_next_se
         assert session.planner.upcoming() == [] and session.planner.on_screen is None
     finally:
         session.recognizer.close(5)
+
+
+def test_the_words_of_the_sentence_being_spoken_are_judged_before_the_final_before_it(
+    sample_library,
+):
+    """Live: sentence one's final and sentence two's first words wait for the director
+    together. The words go first (a clip may be waiting on them), then the final; a partial
+    of the final's own sentence is superseded by it."""
+    from livedirector_desktop.asr.replay import ReplayRecognizer
+    from livedirector_desktop.core.types import TranscriptEvent
+    from livedirector_desktop.director.director import Director
+    from livedirector_desktop.director.reasoner import KeywordReasoner
+    from livedirector_desktop.pipeline.live import LiveSession
+
+    class Recorded(LiveSession):
+        order: list[str]
+
+        def _hear_partial(self, sentence, event):
+            self.order.append(f"partial {sentence}: {event.text}")
+            return super()._hear_partial(sentence, event)
+
+        def _decide_final(self, sentence, event, history):
+            self.order.append(f"final {sentence}: {event.text}")
+            return super()._decide_final(sentence, event, history)
+
+    director = Director(sample_library, KeywordReasoner())
+    session = Recorded(sample_library, director, ReplayRecognizer([]), None, None)
+    session.order = []
+    try:
+        final = TranscriptEvent("SpaceX just launched a rocket.", True, 500, 2000)
+        words = TranscriptEvent("The rocket", False, 2400, 2900)
+        session._direct((0, final), (1, words), [])
+        session._direct((2, final), (2, words), [])  # the final's own words: superseded
+        assert session.order == [
+            "partial 1: The rocket",
+            "final 0: SpaceX just launched a rocket.",
+            "final 2: SpaceX just launched a rocket.",
+        ]
+        assert len(session.decisions) == 2
+    finally:
+        session.recognizer.close(5)

@@ -361,23 +361,36 @@ class LiveSession(SessionOutputs, SessionCommands):
             if time.monotonic() >= next_stats_s:
                 next_stats_s = time.monotonic() + 1.0
                 self.hub.publish(StatsUpdated(self.summary()))
-            if final is None:
-                if partial is not None:
-                    self._hear_partial(*partial)
-                continue
-            sentence, event = final
-            t0 = time.perf_counter()
-            decision = self.director.decide(event.text, now_ms=self.now_ms(), context=history[-2:])
-            history.append(event.text)
-            self.stats.stage_ms["director"].append((time.perf_counter() - t0) * 1e3)
-            self.decisions.append(decision)
-            rec = self._recording
-            if rec is not None:
-                offset = self._recording_offset_ms(rec)
-                at = self.now_ms() - (rec.start_ns - self.t0_ns) / 1e6
-                rec.note_decision(at, event.start_ms + offset, event.end_ms + offset, decision)
-            self.hub.publish(decision)
-            self._decided(sentence, decision, event)
+            self._direct(final, partial, history)
+
+    def _direct(
+        self,
+        final: tuple[int, TranscriptEvent] | None,
+        partial: tuple[int, TranscriptEvent] | None,
+        history: list[str],
+    ) -> None:
+        """Judge what is pending: the words so far of the sentence being spoken first (a
+        clip may be waiting on them, and a final of the sentence before comes too late to
+        put a new clip up anyway), then the sentence that ended. A partial of the final's
+        own sentence is superseded by it."""
+        if partial is not None and (final is None or partial[0] > final[0]):
+            self._hear_partial(*partial)
+        if final is not None:
+            self._decide_final(*final, history)
+
+    def _decide_final(self, sentence: int, event: TranscriptEvent, history: list[str]) -> None:
+        t0 = time.perf_counter()
+        decision = self.director.decide(event.text, now_ms=self.now_ms(), context=history[-2:])
+        history.append(event.text)
+        self.stats.stage_ms["director"].append((time.perf_counter() - t0) * 1e3)
+        self.decisions.append(decision)
+        rec = self._recording
+        if rec is not None:
+            offset = self._recording_offset_ms(rec)
+            at = self.now_ms() - (rec.start_ns - self.t0_ns) / 1e6
+            rec.note_decision(at, event.start_ms + offset, event.end_ms + offset, decision)
+        self.hub.publish(decision)
+        self._decided(sentence, decision, event)
 
     def _hear_partial(self, sentence: int, event: TranscriptEvent) -> None:
         """A sentence still being spoken: its words so far may put a clip up now (strong
