@@ -69,6 +69,7 @@ __all__ = ["LiveConfig", "LiveSession", "ProgramInputs", "SessionState"]
 # How long the words of a partial take to be judged (retrieval and the judge: ~50 ms p95 on
 # two cores, bench_director), with a tick to spare.
 EARLY_VERDICT_MS = 100.0
+_Heard = tuple[int, TranscriptEvent]  # (the sentence's number, what was heard of it)
 
 
 class LiveSession(SessionOutputs, SessionCommands):
@@ -109,8 +110,8 @@ class LiveSession(SessionOutputs, SessionCommands):
         self._ahead_lock = threading.Lock()
         self._open_lock = threading.Lock()  # one _open_ahead at a time
         self._stop = threading.Event()
-        self._pending_sentence: tuple[int, TranscriptEvent] | None = None
-        self._pending_partial: tuple[int, TranscriptEvent] | None = None
+        self._pending_sentence: _Heard | None = None
+        self._pending_partial: _Heard | None = None
         # The sentence being spoken (its planner number; None between sentences), and how
         # many content words its last judged partial had.
         self._sentence: int | None = None
@@ -363,16 +364,10 @@ class LiveSession(SessionOutputs, SessionCommands):
                 self.hub.publish(StatsUpdated(self.summary()))
             self._direct(final, partial, history)
 
-    def _direct(
-        self,
-        final: tuple[int, TranscriptEvent] | None,
-        partial: tuple[int, TranscriptEvent] | None,
-        history: list[str],
-    ) -> None:
+    def _direct(self, final: _Heard | None, partial: _Heard | None, history: list[str]) -> None:
         """Judge what is pending: the words so far of the sentence being spoken first (a
-        clip may be waiting on them, and a final of the sentence before comes too late to
-        put a new clip up anyway), then the sentence that ended. A partial of the final's
-        own sentence is superseded by it."""
+        clip may be waiting on them; the final of the one before is too late to put a new
+        clip up), then the sentence that ended, which supersedes a partial of its own."""
         if partial is not None and (final is None or partial[0] > final[0]):
             self._hear_partial(*partial)
         if final is not None:
